@@ -1,0 +1,100 @@
+/**
+ * The one place that reads the environment. Everything defaults to loopback services so that a
+ * fresh checkout runs with nothing configured.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AlmanacError } from '../errors.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Config {
+  /** PostgreSQL connection string; `?schema=name` selects a schema (tests use one each). */
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix put before every Redis key, so several deployments or tests can share one Redis. */
+  redisKeyPrefix: string;
+  kafkaBrokers: string[];
+  kafkaClientId: string;
+  /** Topic names derive from this: `<prefix>.events.v1` and `<prefix>.events.dlq`. */
+  topicPrefix: string;
+  eventPartitions: number;
+  aggregatorGroup: string;
+  /** A repeated event_id within this much ingestion time is counted once. */
+  dedupeWindowMs: number;
+  /** Idle gap, in event time, that closes a session. */
+  sessionIdleMs: number;
+  /** Where downloaded engines and local service data live; ignored by git. */
+  homeDir: string;
+  gatewayPort: number;
+  profilesSubgraphPort: number;
+  host: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new AlmanacError(
+      'CONFIG_INVALID',
+      `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Reads and validates the configuration; throws an AlmanacError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = text(env, 'LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new AlmanacError('CONFIG_INVALID', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const topicPrefix = text(env, 'ALMANAC_TOPIC_PREFIX', 'almanac');
+  if (!/^[a-zA-Z0-9._-]{1,100}$/.test(topicPrefix)) {
+    throw new AlmanacError(
+      'CONFIG_INVALID',
+      'ALMANAC_TOPIC_PREFIX may hold only letters, digits, . _ -',
+    );
+  }
+
+  return {
+    databaseUrl: text(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/almanac'),
+    redisUrl: text(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
+    redisKeyPrefix: text(env, 'ALMANAC_REDIS_PREFIX', ''),
+    kafkaBrokers: text(env, 'KAFKA_BROKERS', '127.0.0.1:9092')
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+    kafkaClientId: text(env, 'KAFKA_CLIENT_ID', 'almanac'),
+    topicPrefix,
+    eventPartitions: integer(env, 'ALMANAC_EVENT_PARTITIONS', 12, 1, 10_000),
+    aggregatorGroup: text(env, 'ALMANAC_AGGREGATOR_GROUP', `${topicPrefix}.aggregator`),
+    dedupeWindowMs: integer(env, 'ALMANAC_DEDUPE_WINDOW_DAYS', 7, 0, 3650) * 86_400_000,
+    sessionIdleMs: integer(env, 'ALMANAC_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    homeDir: path.resolve(text(env, 'ALMANAC_HOME', path.join(PROJECT_ROOT, '.almanac'))),
+    gatewayPort: integer(env, 'PORT', 4000, 0, 65_535),
+    profilesSubgraphPort: integer(env, 'ALMANAC_PROFILES_PORT', 4001, 0, 65_535),
+    host: text(env, 'ALMANAC_HOST', '127.0.0.1'),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}
+
+export function topicNames(config: Pick<Config, 'topicPrefix'>) {
+  return {
+    events: `${config.topicPrefix}.events.v1`,
+    deadLetters: `${config.topicPrefix}.events.dlq`,
+  };
+}
