@@ -8,6 +8,9 @@ import { AlmanacError } from '../errors.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The MovieLens copy that ships with Almanac (see its README for the terms). */
+export const BUNDLED_MOVIELENS = path.join(PROJECT_ROOT, 'data', 'movielens-small');
+
 export interface Config {
   /** PostgreSQL connection string; `?schema=name` selects a schema (tests use one each). */
   databaseUrl: string;

@@ -34,6 +34,7 @@ CREATE TABLE "user_tag_counts" (
     CONSTRAINT "user_tag_counts_pkey" PRIMARY KEY ("user_id", "tag"),
     CONSTRAINT "user_tag_counts_user_id_fkey" FOREIGN KEY ("user_id")
         REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE "user_publication_counts" (
@@ -45,6 +46,7 @@ CREATE TABLE "user_publication_counts" (
     CONSTRAINT "user_publication_counts_pkey" PRIMARY KEY ("user_id", "domain"),
     CONSTRAINT "user_publication_counts_user_id_fkey" FOREIGN KEY ("user_id")
         REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE "user_active_days" (
@@ -54,6 +56,7 @@ CREATE TABLE "user_active_days" (
     CONSTRAINT "user_active_days_pkey" PRIMARY KEY ("user_id", "day"),
     CONSTRAINT "user_active_days_user_id_fkey" FOREIGN KEY ("user_id")
         REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE "user_monthly_stats" (
@@ -70,6 +73,7 @@ CREATE TABLE "user_monthly_stats" (
     CONSTRAINT "user_monthly_stats_pkey" PRIMARY KEY ("user_id", "month"),
     CONSTRAINT "user_monthly_stats_user_id_fkey" FOREIGN KEY ("user_id")
         REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX "user_monthly_stats_month_idx" ON "user_monthly_stats"("month");
 
@@ -85,6 +89,7 @@ CREATE TABLE "stream_offsets" (
     "topic" TEXT NOT NULL,
     "partition" INTEGER NOT NULL,
     "next_offset" BIGINT NOT NULL,
+    "cluster_id" TEXT NOT NULL,
     "events_applied" BIGINT NOT NULL DEFAULT 0,
     "events_duplicate" BIGINT NOT NULL DEFAULT 0,
     "events_dead_lettered" BIGINT NOT NULL DEFAULT 0,

@@ -1,0 +1,6 @@
+import { runAggregator } from '../../../workers/aggregator.ts';
+
+export async function aggregateCommand(): Promise<number> {
+  await runAggregator();
+  return 0;
+}

@@ -1,0 +1,166 @@
+/**
+ * `npm start`: the whole platform on one machine, on the bundled MovieLens data. Uses the
+ * services that answer and starts local ones where none does, imports the data through Kafka
+ * (once: a second start finds it imported), waits for the aggregates, serves the gateway and
+ * prints a sample query with its answer. Ctrl-C stops everything it started.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { BUNDLED_MOVIELENS, PROJECT_ROOT, loadConfig, type Config } from '../../config/config.ts';
+import { AlmanacError } from '../../errors.ts';
+import { importMovieLens } from '../../ingest/importer.ts';
+import { createKafka } from '../../kafka/client.ts';
+import { ensureTopics } from '../../kafka/topics.ts';
+import { ensureServices } from '../../services/local-services.ts';
+import { migrate } from '../../serving/migrate.ts';
+import { createPool, ensureDatabase } from '../../serving/postgres.ts';
+import { waitForCatchUp } from '../../stream/progress.ts';
+import { startApi } from '../../api/server.ts';
+import { assertPortFree } from '../port-check.ts';
+import { describeImport } from './import.ts';
+
+const SAMPLE_QUERY = `query Profile($id: ID!) {
+  user(id: $id) {
+    id
+    totalEvents
+    activeDays
+    firstEventAt
+    lastEventAt
+    topTags(limit: 5) { tag count }
+    topPublications { domain count }
+    temporalPatterns { hourOfDay dayOfWeek }
+    recentEvents(limit: 3) { timestamp type title tags }
+  }
+}`;
+
+const say = (line: string) => console.log(line);
+
+export async function startCommand(): Promise<number> {
+  const requested = loadConfig();
+  await assertPortFree(requested.host, requested.gatewayPort, 'PORT');
+  await assertPortFree(requested.host, requested.profilesSubgraphPort, 'ALMANAC_PROFILES_PORT');
+
+  say('Almanac: starting services');
+  const services = await ensureServices(requested, { postgres: true, redis: true, kafka: true });
+  const config = services.config;
+  for (const started of services.started) say(`  started ${started}`);
+
+  let aggregator: ChildProcess | undefined;
+  let api: Awaited<ReturnType<typeof startApi>> | undefined;
+  const pool = createPool(config.databaseUrl, 2);
+
+  const shutdown = async () => {
+    await api?.stop().catch(() => undefined);
+    await stopChild(aggregator);
+    await pool.end().catch(() => undefined);
+    await services.stop();
+  };
+
+  try {
+    await ensureDatabase(config.databaseUrl);
+    const migrations = await migrate(config.databaseUrl);
+    say(`  database ready (${migrations.applied.length} migrations applied now)`);
+    const kafka = createKafka(config, 'start');
+    await ensureTopics(kafka, config);
+
+    aggregator = await startAggregator(config);
+    say('  stream aggregator running');
+
+    say(`Importing MovieLens from ${path.relative(process.cwd(), BUNDLED_MOVIELENS) || '.'}`);
+    const imported = await importMovieLens(config, BUNDLED_MOVIELENS, {
+      onProgress: (produced) => process.stdout.write(`\r  produced ${produced} events`),
+    });
+    process.stdout.write('\r');
+    say(`  ${describeImport(imported)}`);
+
+    say('Waiting for the aggregates to catch up');
+    const progress = await waitForCatchUp(kafka, pool, config, {
+      onProgress: (p) => process.stdout.write(`\r  ${p.total - p.lag} of ${p.total} events aggregated`),
+    });
+    process.stdout.write('\n');
+    say(
+      `  ${progress.applied} events counted, ${progress.duplicates} duplicates dropped, ` +
+        `${progress.deadLettered} dead-lettered`,
+    );
+
+    api = await startApi(config);
+    say(`GraphQL gateway: ${api.url}`);
+    await printSample(pool, api.url);
+
+    say('\nServing until Ctrl-C.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      aggregator!.once('exit', (code) => {
+        console.error(`almanac: the stream aggregator exited (code ${code}); stopping`);
+        resolve();
+      });
+    });
+    say('Stopping');
+    return 0;
+  } finally {
+    await shutdown();
+  }
+}
+
+async function printSample(pool: ReturnType<typeof createPool>, url: string): Promise<void> {
+  const { rows } = await pool.query<{ id: string }>(
+    'SELECT id FROM users ORDER BY total_events DESC, id LIMIT 1',
+  );
+  const id = rows[0]?.id ?? '1';
+
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: SAMPLE_QUERY, variables: { id } }),
+  });
+  const answer = (await response.json()) as unknown;
+
+  say(`\nSample query (variables: {"id": "${id}"}):\n${SAMPLE_QUERY}\n`);
+  say(`Answer:\n${compactJson(answer)}`);
+}
+
+/** JSON with number arrays kept on one line, so the answer fits a terminal. */
+function compactJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[\s+([\d,\s]+?)\s+\]/g, (_, numbers: string) =>
+    `[${numbers.split(/,\s*/).join(', ')}]`,
+  );
+}
+
+/** Runs the aggregator as a child process, as it runs in production, and waits until it is up. */
+async function startAggregator(config: Config): Promise<ChildProcess> {
+  const child = fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ['aggregate'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: config.databaseUrl,
+      REDIS_URL: config.redisUrl,
+      KAFKA_BROKERS: config.kafkaBrokers.join(','),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new AlmanacError('AGGREGATOR_START_FAILED', 'the stream aggregator did not start within 60 s')),
+      60_000,
+    );
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new AlmanacError('AGGREGATOR_START_FAILED', `the stream aggregator exited with code ${code}`));
+    });
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,64 @@
+/**
+ * The `almanac` command line. Expected failures (a missing service, a port in use, a bad file)
+ * print one line saying what and how to fix it; only a bug prints a stack trace.
+ */
+import { loadConfig } from '../config/config.ts';
+import { isAlmanacError } from '../errors.ts';
+import { setLogLevel } from '../logger.ts';
+
+const USAGE = `Usage: almanac <command>
+
+  start                         everything on one machine: services, import, API (npm start)
+  serve                         serve the GraphQL gateway and the profiles subgraph
+  aggregate                     run a stream aggregator (run several to share partitions)
+  import movielens <dir>        produce a MovieLens folder's ratings and tags as events
+  import jsonl <file>           produce events from a file of JSON objects, one per line
+                                  (add --force to import content imported before)
+  status                        how far the aggregators are behind the events topic
+  services start|stop|status    the local Kafka broker, and what answers where
+  migrate                       apply the database migrations
+  compose                       recompose schema/supergraph.graphql from schema/*.graphql
+
+Configuration comes from the environment; see the README.`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.ts')).startCommand,
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
+  aggregate: async () => (await import('./commands/aggregate.ts')).aggregateCommand,
+  import: async () => (await import('./commands/import.ts')).importCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
+  services: async () => {
+    const { servicesCommand } = await import('./commands/services.ts');
+    return (args) => servicesCommand(args, loadConfig());
+  },
+  migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  compose: async () => (await import('./commands/compose.ts')).composeCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+
+  const load = commands[name];
+  if (!load) {
+    console.error(`almanac: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+
+  try {
+    // Commands talk to people on stdout; the structured log stays quiet unless asked.
+    setLogLevel(process.env.LOG_LEVEL ? loadConfig().logLevel : 'warn');
+    return await (await load())(args);
+  } catch (error) {
+    if (isAlmanacError(error)) {
+      console.error(`almanac: ${error.toLine()}`);
+      return 1;
+    }
+    throw error;
+  }
+}

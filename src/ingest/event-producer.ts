@@ -1,0 +1,93 @@
+/**
+ * Produces events to the events topic in batches, keyed by user_id so each user's events keep
+ * their order and meet one aggregator.
+ */
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { topicNames, type Config } from '../config/config.ts';
+import type { ReadingEvent } from '../events/contract.ts';
+
+/** Kafka refuses messages over about 1 MB; such a line goes straight to the dead-letter topic. */
+const LARGEST_PRODUCIBLE_BYTES = 900 * 1024;
+const BATCH_SIZE = 2000;
+const BATCHES_IN_FLIGHT = 4;
+
+export interface ProduceCounts {
+  produced: number;
+  deadLettered: number;
+}
+
+export class EventProducer {
+  readonly counts: ProduceCounts = { produced: 0, deadLettered: 0 };
+  private readonly producer: Producer;
+  private readonly topics: ReturnType<typeof topicNames>;
+  private pending: Message[] = [];
+  private inFlight: Promise<unknown>[] = [];
+
+  constructor(kafka: Kafka, config: Pick<Config, 'topicPrefix'>) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+    this.topics = topicNames(config);
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  /** Queues one event; sends when a batch is full. */
+  async add(event: ReadingEvent): Promise<void> {
+    await this.addRaw(Buffer.from(JSON.stringify(event)), event.user_id);
+  }
+
+  /**
+   * Queues a message as it came, valid or not: the aggregator is the one judge of validity and
+   * dead-letters what it refuses, so every input line is accounted for in one place.
+   */
+  async addRaw(value: Buffer, key: string | null): Promise<void> {
+    if (value.length > LARGEST_PRODUCIBLE_BYTES) {
+      await this.producer.send({
+        topic: this.topics.deadLetters,
+        acks: -1,
+        messages: [
+          {
+            key: null,
+            value: value.subarray(0, 1024),
+            headers: {
+              'almanac-reason-code': 'OVERSIZE',
+              'almanac-reason': `message is ${value.length} bytes; Kafka takes at most ${LARGEST_PRODUCIBLE_BYTES} here (first 1 KiB kept)`,
+            },
+          },
+        ],
+      });
+      this.counts.deadLettered++;
+      return;
+    }
+
+    this.pending.push({ key, value });
+    if (this.pending.length >= BATCH_SIZE) await this.sendPending();
+  }
+
+  private async sendPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const messages = this.pending;
+    this.pending = [];
+
+    const sending = this.producer
+      .send({ topic: this.topics.events, acks: -1, messages })
+      .then(() => (this.counts.produced += messages.length));
+    this.inFlight.push(sending);
+    if (this.inFlight.length >= BATCHES_IN_FLIGHT) {
+      await Promise.all(this.inFlight);
+      this.inFlight = [];
+    }
+  }
+
+  /** Sends what is queued and waits until the broker has acknowledged everything. */
+  async flush(): Promise<void> {
+    await this.sendPending();
+    await Promise.all(this.inFlight);
+    this.inFlight = [];
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The stream aggregator: a Kafka consumer group member that turns raw events into per-user
+ * counts. Any number of aggregator processes may run; Kafka spreads the partitions among them,
+ * and since events are keyed by user each user's counts are written by one of them at a time.
+ *
+ * Exactly-once effect: each partition's batch commits to PostgreSQL together with the
+ * partition's next offset (see aggregate-store.ts). Offsets are committed to Kafka afterwards
+ * only to spare a restarted consumer from re-reading; PostgreSQL is what decides.
+ */
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import { topicNames, type Config } from '../config/config.ts';
+import { AlmanacError } from '../errors.ts';
+import { createKafka } from '../kafka/client.ts';
+import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { createPool } from '../serving/postgres.ts';
+import { createRedis } from '../serving/redis.ts';
+import { applyBatch, type AppliedBatch, type PartitionBatch } from './aggregate-store.ts';
+import { addRecentEvents, afterCountsCommitted } from './hot-state.ts';
+import { pruneProcessedEvents } from './dedupe-window.ts';
+
+/** Largest slice of a fetched batch written in one transaction. */
+const MAX_MESSAGES_PER_TRANSACTION = 5000;
+const RETRIABLE_POSTGRES_CODES = new Set(['40001', '40P01']);
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
+export interface AggregatorTotals {
+  applied: number;
+  duplicates: number;
+  deadLettered: number;
+  batches: number;
+}
+
+export class StreamAggregator {
+  readonly totals: AggregatorTotals = { applied: 0, duplicates: 0, deadLettered: 0, batches: 0 };
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly kafka: Kafka;
+  private readonly pool: pg.Pool;
+  private readonly redis: Redis;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private clusterId = '';
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(config: Config, log: Logger = createLogger('aggregator')) {
+    this.config = config;
+    this.log = log;
+    this.kafka = createKafka(config, 'aggregator');
+    this.pool = createPool(config.databaseUrl, 6);
+    this.redis = createRedis(config);
+  }
+
+  async start(): Promise<void> {
+    const topics = topicNames(this.config);
+    await ensureTopics(this.kafka, this.config);
+    this.clusterId = await fetchClusterId(this.kafka);
+
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    await this.producer.connect();
+
+    this.consumer = this.kafka.consumer({
+      groupId: this.config.aggregatorGroup,
+      // A crashed member holds its partitions until this runs out; ten seconds keeps that pause
+      // short while still riding out a long garbage collection.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: topics.events, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
+    this.log.info('aggregator started', {
+      topic: topics.events,
+      group: this.config.aggregatorGroup,
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    // Leaving the group waits for the batch in hand; a batch that hangs must not hold the
+    // process, and anything it did not commit is replayed by the next owner.
+    await Promise.race([
+      this.consumer?.disconnect().catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 15_000).unref()),
+    ]);
+    await this.producer?.disconnect().catch(() => undefined);
+    this.redis.disconnect();
+    await this.pool.end().catch(() => undefined);
+    this.log.info('aggregator stopped', { ...this.totals });
+  }
+
+  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    for (let start = 0; start < batch.messages.length; start += MAX_MESSAGES_PER_TRANSACTION) {
+      if (!isRunning() || isStale()) return;
+
+      const slice = batch.messages.slice(start, start + MAX_MESSAGES_PER_TRANSACTION);
+      const partitionBatch: PartitionBatch = {
+        consumerGroup: this.config.aggregatorGroup,
+        topic: batch.topic,
+        partition: batch.partition,
+        clusterId: this.clusterId,
+        highWatermark: BigInt(batch.highWatermark),
+        messages: slice.map((message) => ({
+          offset: BigInt(message.offset),
+          key: message.key ? message.key.toString('utf8') : null,
+          value: message.value,
+        })),
+      };
+
+      const result = await this.applyWithRetry(partitionBatch);
+      this.record(partitionBatch, result);
+
+      await afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch(
+        (error) => this.log.warn('hot state update failed', { error }),
+      );
+      await this.consumer!.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: result.nextOffset.toString() },
+      ]).catch((error) => this.log.warn('kafka offset commit failed', { error }));
+      await heartbeat();
+    }
+  }
+
+  private async applyWithRetry(batch: PartitionBatch): Promise<AppliedBatch> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        return await applyBatch(client, batch, Date.now(), (result) => this.beforeCommit(batch, result));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 5 || !code || !RETRIABLE_POSTGRES_CODES.has(code)) {
+          throw new AlmanacError('POSTGRES_BATCH_FAILED', 'could not apply a batch of events', {
+            cause: error,
+            retriable: true,
+            context: { partition: batch.partition, firstOffset: String(batch.messages[0]?.offset) },
+          });
+        }
+        this.log.warn('batch conflicted, retrying', { partition: batch.partition, attempt, code });
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  /** Dead letters and the recent list are written before COMMIT; both are idempotent. */
+  private async beforeCommit(batch: PartitionBatch, result: AppliedBatch): Promise<void> {
+    if (result.rejections.length > 0) {
+      await this.producer!.send({
+        topic: topicNames(this.config).deadLetters,
+        acks: -1,
+        messages: result.rejections.map((rejection) => ({
+          key: `${batch.topic}:${batch.partition}:${rejection.offset}`,
+          value: rejection.value,
+          headers: {
+            'almanac-reason-code': rejection.code,
+            'almanac-reason': rejection.reason,
+            'almanac-source-topic': batch.topic,
+            'almanac-source-partition': String(batch.partition),
+            'almanac-source-offset': rejection.offset.toString(),
+          },
+        })),
+      });
+    }
+    await addRecentEvents(this.redis, result.users.values());
+  }
+
+  private record(batch: PartitionBatch, result: AppliedBatch): void {
+    this.totals.applied += result.applied;
+    this.totals.duplicates += result.duplicates;
+    this.totals.deadLettered += result.deadLettered;
+    this.totals.batches++;
+
+    if (result.offsetsReset) {
+      this.log.warn('stored offsets belong to another log; reading this partition from its start', {
+        partition: batch.partition,
+      });
+    }
+    for (const rejection of result.rejections) {
+      this.log.debug('event dead-lettered', {
+        partition: batch.partition,
+        offset: rejection.offset.toString(),
+        code: rejection.code,
+      });
+    }
+    this.log.debug('batch applied', {
+      partition: batch.partition,
+      applied: result.applied,
+      duplicates: result.duplicates,
+      deadLettered: result.deadLettered,
+      nextOffset: result.nextOffset.toString(),
+    });
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const removed = await pruneProcessedEvents(this.pool, this.config.dedupeWindowMs);
+      if (removed > 0) this.log.info('dedupe window pruned', { removed });
+    } catch (error) {
+      this.log.warn('dedupe window prune failed', { error });
+    }
+  }
+}
