@@ -68,17 +68,34 @@ function countsJson(map: Map<string, number>): string {
   return JSON.stringify(Object.fromEntries(map));
 }
 
+/** Milliseconds spent per stage, summed over batches: where the time goes. */
+export type StageTimings = Record<string, number>;
+
+export async function timed<T>(
+  timings: StageTimings | undefined,
+  stage: string,
+  work: () => Promise<T>,
+) {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    if (timings) timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
+  }
+}
+
 export async function applyBatch(
   client: pg.PoolClient,
   batch: PartitionBatch,
   now: number,
   beforeCommit?: BeforeCommit,
+  timings?: StageTimings,
 ): Promise<AppliedBatch> {
   await client.query('BEGIN');
   try {
-    const result = await applyInTransaction(client, batch, now);
-    if (beforeCommit) await beforeCommit(result);
-    await client.query('COMMIT');
+    const result = await applyInTransaction(client, batch, now, timings);
+    if (beforeCommit) await timed(timings, 'before-commit', () => beforeCommit(result));
+    await timed(timings, 'commit', () => client.query('COMMIT'));
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -105,8 +122,9 @@ async function applyInTransaction(
   client: pg.PoolClient,
   batch: PartitionBatch,
   now: number,
+  timings?: StageTimings,
 ): Promise<AppliedBatch> {
-  const stored = await lockOffset(client, batch);
+  const stored = await timed(timings, 'lock-offset', () => lockOffset(client, batch));
 
   // Offsets from another cluster, or beyond the end of the log, mean the topic was recreated:
   // its offsets start again, and the old ones would make us skip new events.
@@ -128,6 +146,7 @@ async function applyInTransaction(
   if (pending.length === 0) return result;
   result.nextOffset = pending[pending.length - 1]!.offset + 1n;
 
+  const decodeStart = performance.now();
   const accepted: AcceptedEvent[] = [];
   for (const message of pending) {
     const decoded = decodeEvent(message.value, now, message.key);
@@ -143,14 +162,18 @@ async function applyInTransaction(
     }
   }
 
-  const fresh = await claimEventIds(client, accepted, now);
+  if (timings) timings.decode = (timings.decode ?? 0) + performance.now() - decodeStart;
+
+  const fresh = await timed(timings, 'dedupe', () => claimEventIds(client, accepted, now));
   result.applied = fresh.length;
   result.duplicates = accepted.length - fresh.length;
   result.deadLettered = result.rejections.length;
+  const foldStart = performance.now();
   result.users = foldEvents(fresh);
+  if (timings) timings.fold = (timings.fold ?? 0) + performance.now() - foldStart;
 
   await writeDeadLetters(client, batch, result.rejections);
-  await writeCounts(client, result.users);
+  await writeCounts(client, result.users, timings);
   await client.query(
     `UPDATE stream_offsets SET
        next_offset = $4, cluster_id = $5, updated_at = now(),
@@ -226,22 +249,28 @@ async function writeDeadLetters(
  * same rows in opposite orders. Foreign keys are deferred, which lets the day rows go first: the
  * days that are new to a user are what its active_days grows by.
  */
-async function writeCounts(client: pg.PoolClient, users: Map<string, UserDelta>): Promise<void> {
+async function writeCounts(
+  client: pg.PoolClient,
+  users: Map<string, UserDelta>,
+  timings?: StageTimings,
+): Promise<void> {
   if (users.size === 0) return;
   const deltas = [...users.values()].sort((a, b) => (a.userId < b.userId ? -1 : 1));
 
   const days = deltas.flatMap((delta) =>
     [...delta.days].map(([day, events]) => ({ userId: delta.userId, day, events })),
   );
-  const { rows: newDays } = await client.query<{ user_id: string; day: string }>(
-    `WITH upserted AS (
+  const { rows: newDays } = await timed(timings, 'sql-days', () =>
+    client.query<{ user_id: string; day: string }>(
+      `WITH upserted AS (
        INSERT INTO user_active_days AS d (user_id, day, events)
        SELECT * FROM unnest($1::text[], $2::date[], $3::int[])
        ON CONFLICT (user_id, day) DO UPDATE SET events = d.events + EXCLUDED.events
        RETURNING user_id, to_char(day, 'YYYY-MM-DD') AS day, (xmax = 0) AS inserted
      )
      SELECT user_id, day FROM upserted WHERE inserted`,
-    [days.map((d) => d.userId), days.map((d) => d.day), days.map((d) => d.events)],
+      [days.map((d) => d.userId), days.map((d) => d.day), days.map((d) => d.events)],
+    ),
   );
 
   const newDaysByUser = new Map<string, number>();
@@ -252,8 +281,9 @@ async function writeCounts(client: pg.PoolClient, users: Map<string, UserDelta>)
     newDaysByMonth.set(monthKey, (newDaysByMonth.get(monthKey) ?? 0) + 1);
   }
 
-  await client.query(
-    `INSERT INTO users AS u
+  await timed(timings, 'sql-users', () =>
+    client.query(
+      `INSERT INTO users AS u
        (id, total_events, active_days, first_event_at, last_event_at, hour_counts, weekday_counts)
      SELECT id, n, a, to_timestamp(f), to_timestamp(l), h::int[], w::int[]
      FROM unnest($1::text[], $2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::text[], $7::text[])
@@ -266,23 +296,29 @@ async function writeCounts(client: pg.PoolClient, users: Map<string, UserDelta>)
        hour_counts = almanac_add_counts(u.hour_counts, EXCLUDED.hour_counts),
        weekday_counts = almanac_add_counts(u.weekday_counts, EXCLUDED.weekday_counts),
        updated_at = now()`,
-    [
-      deltas.map((d) => d.userId),
-      deltas.map((d) => d.events),
-      deltas.map((d) => newDaysByUser.get(d.userId) ?? 0),
-      deltas.map((d) => seconds(d.first)),
-      deltas.map((d) => seconds(d.last)),
-      deltas.map((d) => counts(d.hours)),
-      deltas.map((d) => counts(d.weekdays)),
-    ],
+      [
+        deltas.map((d) => d.userId),
+        deltas.map((d) => d.events),
+        deltas.map((d) => newDaysByUser.get(d.userId) ?? 0),
+        deltas.map((d) => seconds(d.first)),
+        deltas.map((d) => seconds(d.last)),
+        deltas.map((d) => counts(d.hours)),
+        deltas.map((d) => counts(d.weekdays)),
+      ],
+    ),
   );
 
-  await writeFirstLastCounts(client, 'user_tag_counts', 'tag', deltas, (d) => d.tags);
-  await writeFirstLastCounts(client, 'user_publication_counts', 'domain', deltas, (d) => d.domains);
+  await timed(timings, 'sql-tags', () =>
+    writeFirstLastCounts(client, 'user_tag_counts', 'tag', deltas, (d) => d.tags),
+  );
+  await timed(timings, 'sql-publications', () =>
+    writeFirstLastCounts(client, 'user_publication_counts', 'domain', deltas, (d) => d.domains),
+  );
 
   const months = deltas.flatMap((delta) => [...delta.months.values()].map((m) => ({ delta, m })));
-  await client.query(
-    `INSERT INTO user_monthly_stats AS m
+  await timed(timings, 'sql-monthly', () =>
+    client.query(
+      `INSERT INTO user_monthly_stats AS m
        (user_id, month, events, active_days, first_event_at, last_event_at,
         hour_counts, weekday_counts, tag_counts, publication_counts)
      SELECT u, mo, n, a, to_timestamp(f), to_timestamp(l), h::int[], w::int[], t::jsonb, p::jsonb
@@ -298,18 +334,19 @@ async function writeCounts(client: pg.PoolClient, users: Map<string, UserDelta>)
        weekday_counts = almanac_add_counts(m.weekday_counts, EXCLUDED.weekday_counts),
        tag_counts = almanac_merge_counts(m.tag_counts, EXCLUDED.tag_counts),
        publication_counts = almanac_merge_counts(m.publication_counts, EXCLUDED.publication_counts)`,
-    [
-      months.map(({ delta }) => delta.userId),
-      months.map(({ m }) => m.month),
-      months.map(({ m }) => m.events),
-      months.map(({ delta, m }) => newDaysByMonth.get(`${delta.userId}\u0000${m.month}`) ?? 0),
-      months.map(({ m }) => seconds(m.first)),
-      months.map(({ m }) => seconds(m.last)),
-      months.map(({ m }) => counts(m.hours)),
-      months.map(({ m }) => counts(m.weekdays)),
-      months.map(({ m }) => countsJson(m.tags)),
-      months.map(({ m }) => countsJson(m.domains)),
-    ],
+      [
+        months.map(({ delta }) => delta.userId),
+        months.map(({ m }) => m.month),
+        months.map(({ m }) => m.events),
+        months.map(({ delta, m }) => newDaysByMonth.get(`${delta.userId}\u0000${m.month}`) ?? 0),
+        months.map(({ m }) => seconds(m.first)),
+        months.map(({ m }) => seconds(m.last)),
+        months.map(({ m }) => counts(m.hours)),
+        months.map(({ m }) => counts(m.weekdays)),
+        months.map(({ m }) => countsJson(m.tags)),
+        months.map(({ m }) => countsJson(m.domains)),
+      ],
+    ),
   );
 }
 

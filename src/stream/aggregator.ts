@@ -17,7 +17,13 @@ import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createPool } from '../serving/postgres.ts';
 import { createRedis } from '../serving/redis.ts';
-import { applyBatch, type AppliedBatch, type PartitionBatch } from './aggregate-store.ts';
+import {
+  applyBatch,
+  timed,
+  type AppliedBatch,
+  type PartitionBatch,
+  type StageTimings,
+} from './aggregate-store.ts';
 import { addRecentEvents, afterCountsCommitted } from './hot-state.ts';
 import { pruneProcessedEvents } from './dedupe-window.ts';
 
@@ -35,6 +41,8 @@ export interface AggregatorTotals {
 
 export class StreamAggregator {
   readonly totals: AggregatorTotals = { applied: 0, duplicates: 0, deadLettered: 0, batches: 0 };
+  /** Milliseconds per stage since start; stages overlap across concurrently consumed partitions. */
+  readonly timings: StageTimings = {};
   private readonly config: Config;
   private readonly log: Logger;
   private readonly kafka: Kafka;
@@ -49,7 +57,7 @@ export class StreamAggregator {
     this.config = config;
     this.log = log;
     this.kafka = createKafka(config, 'aggregator');
-    this.pool = createPool(config.databaseUrl, 6);
+    this.pool = createPool(config.databaseUrl, 8);
     this.redis = createRedis(config);
   }
 
@@ -77,7 +85,7 @@ export class StreamAggregator {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
+      partitionsConsumedConcurrently: 6,
       eachBatch: (payload) => this.handleBatch(payload),
     });
 
@@ -100,10 +108,19 @@ export class StreamAggregator {
     await this.producer?.disconnect().catch(() => undefined);
     this.redis.disconnect();
     await this.pool.end().catch(() => undefined);
-    this.log.info('aggregator stopped', { ...this.totals });
+    const timings = Object.fromEntries(
+      Object.entries(this.timings).map(([stage, ms]) => [stage, Math.round(ms)]),
+    );
+    this.log.info('aggregator stopped', { ...this.totals, stageMs: timings });
   }
 
-  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) {
+  private async handleBatch({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+  }: EachBatchPayload) {
     for (let start = 0; start < batch.messages.length; start += MAX_MESSAGES_PER_TRANSACTION) {
       if (!isRunning() || isStale()) return;
 
@@ -124,12 +141,17 @@ export class StreamAggregator {
       const result = await this.applyWithRetry(partitionBatch);
       this.record(partitionBatch, result);
 
-      await afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch(
-        (error) => this.log.warn('hot state update failed', { error }),
+      resolveOffset(slice[slice.length - 1]!.offset);
+      await timed(this.timings, 'after-commit', () =>
+        afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch((error) =>
+          this.log.warn('hot state update failed', { error }),
+        ),
       );
-      await this.consumer!.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: result.nextOffset.toString() },
-      ]).catch((error) => this.log.warn('kafka offset commit failed', { error }));
+      await timed(this.timings, 'kafka-commit', () =>
+        this.consumer!.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: result.nextOffset.toString() },
+        ]).catch((error) => this.log.warn('kafka offset commit failed', { error })),
+      );
       await heartbeat();
     }
   }
@@ -138,7 +160,13 @@ export class StreamAggregator {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       try {
-        return await applyBatch(client, batch, Date.now(), (result) => this.beforeCommit(batch, result));
+        return await applyBatch(
+          client,
+          batch,
+          Date.now(),
+          (result) => this.beforeCommit(batch, result),
+          this.timings,
+        );
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (attempt >= 5 || !code || !RETRIABLE_POSTGRES_CODES.has(code)) {

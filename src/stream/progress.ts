@@ -40,7 +40,13 @@ export async function streamProgress(
   );
   const stored = new Map(rows.map((row) => [row.partition, row]));
 
-  const progress: StreamProgress = { lag: 0n, total: 0n, applied: 0n, duplicates: 0n, deadLettered: 0n };
+  const progress: StreamProgress = {
+    lag: 0n,
+    total: 0n,
+    applied: 0n,
+    duplicates: 0n,
+    deadLettered: 0n,
+  };
   for (const [partition, end] of ends) {
     const row = stored.get(partition);
     const next = row && row.cluster_id === cluster ? BigInt(row.next_offset) : 0n;

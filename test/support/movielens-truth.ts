@@ -66,8 +66,8 @@ export function movieLensTruth(directory: string): Map<string, UserTruth> {
     user.totalEvents += 1;
     user.firstSeconds = Math.min(user.firstSeconds, seconds);
     user.lastSeconds = Math.max(user.lastSeconds, seconds);
-    user.hours[date.getUTCHours()] += 1;
-    user.weekdays[[6, 0, 1, 2, 3, 4, 5][date.getUTCDay()]!] += 1;
+    user.hours[date.getUTCHours()]! += 1;
+    user.weekdays[[6, 0, 1, 2, 3, 4, 5][date.getUTCDay()]!]! += 1;
     user.days.add(date.toISOString().slice(0, 10));
     const month = date.toISOString().slice(0, 7);
     user.months.set(month, (user.months.get(month) ?? 0) + 1);

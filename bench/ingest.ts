@@ -1,0 +1,166 @@
+/**
+ * Ingest benchmark: MovieLens replayed under fresh user ids until there are at least 1M events
+ * and 100k users, produced to a fresh topic; then one aggregator process (as `almanac aggregate`
+ * runs) consumes it. Prints events/second from topic to committed aggregates, and the
+ * aggregator's memory as the number of users grows.
+ *
+ *   npm run bench:ingest                 # 10 replays, about 1.05M events, 100k users
+ *   BENCH_REPLAYS=3 npm run bench:ingest # smaller
+ *
+ * Each replay splits every MovieLens user into SPLIT readers (by movie), so users grow as fast
+ * as events do. Work happens in a schema and topic of its own, dropped afterwards.
+ */
+import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { BUNDLED_MOVIELENS, PROJECT_ROOT, loadConfig } from '../src/config/config.ts';
+import type { ReadingEvent } from '../src/events/contract.ts';
+import { readMovieLens } from '../src/events/movielens.ts';
+import { EventProducer } from '../src/ingest/event-producer.ts';
+import { createKafka } from '../src/kafka/client.ts';
+import { ensureTopics } from '../src/kafka/topics.ts';
+import { ensureServices } from '../src/services/local-services.ts';
+import { migrate } from '../src/serving/migrate.ts';
+import { createPool, ensureDatabase, parseDatabaseUrl } from '../src/serving/postgres.ts';
+import { streamProgress } from '../src/stream/progress.ts';
+
+const REPLAYS = Number(process.env.BENCH_REPLAYS ?? 10);
+const SPLIT = 17;
+const AGGREGATORS = Number(process.env.BENCH_AGGREGATORS ?? 1);
+const run = `bench_${Date.now().toString(36)}`;
+
+async function rssOf(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** The largest RSS and peak among the aggregator processes. */
+async function memoryOf(pids: number[]): Promise<{ rss: number; peak: number }> {
+  const all = await Promise.all(pids.map(rssOf));
+  return {
+    rss: Math.max(...all.map((memory) => memory.rss)),
+    peak: Math.max(...all.map((memory) => memory.peak)),
+  };
+}
+
+async function main() {
+  const base = loadConfig();
+  const services = await ensureServices(base, { postgres: true, redis: true, kafka: true });
+  const target = parseDatabaseUrl(services.config.databaseUrl);
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: `${target.connectionString}?schema=${run}`,
+    REDIS_URL: services.config.redisUrl,
+    KAFKA_BROKERS: services.config.kafkaBrokers.join(','),
+    ALMANAC_TOPIC_PREFIX: run,
+    ALMANAC_REDIS_PREFIX: `${run}:`,
+  });
+
+  await ensureDatabase(config.databaseUrl);
+  await migrate(config.databaseUrl);
+  const kafka = createKafka(config, 'bench');
+  await ensureTopics(kafka, config);
+
+  const source: ReadingEvent[] = [];
+  for await (const event of readMovieLens(BUNDLED_MOVIELENS)) source.push(event);
+
+  console.log(`producing ${REPLAYS} replays of ${source.length} events ...`);
+  const producer = new EventProducer(kafka, config);
+  await producer.connect();
+  const produceStart = performance.now();
+  const users = new Set<string>();
+  for (let replay = 0; replay < REPLAYS; replay++) {
+    for (const event of source) {
+      const movie = Number(event.url!.slice(event.url!.lastIndexOf('/') + 1));
+      const userId = `r${replay}-u${event.user_id}-${movie % SPLIT}`;
+      users.add(userId);
+      await producer.add({ ...event, event_id: `r${replay}-${event.event_id}`, user_id: userId });
+    }
+  }
+  await producer.flush();
+  await producer.disconnect();
+  const produceSeconds = (performance.now() - produceStart) / 1000;
+  const total = producer.counts.produced;
+  console.log(
+    `produced ${total} events for ${users.size} users in ${produceSeconds.toFixed(1)} s ` +
+      `(${Math.round(total / produceSeconds)} events/s)`,
+  );
+
+  const children = Array.from({ length: AGGREGATORS }, () =>
+    fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ['aggregate'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: config.databaseUrl,
+        REDIS_URL: config.redisUrl,
+        KAFKA_BROKERS: config.kafkaBrokers.join(','),
+        ALMANAC_TOPIC_PREFIX: run,
+        ALMANAC_REDIS_PREFIX: `${run}:`,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // BENCH_PROFILE=<dir> writes a CPU profile of each aggregator there.
+      execArgv: process.env.BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : [],
+    }),
+  );
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+
+  const pool = createPool(config.databaseUrl, 1);
+  const start = performance.now();
+  const samples: { applied: bigint; users: number; rss: number; seconds: number }[] = [];
+  let nextReport = 0.1;
+  for (;;) {
+    const progress = await streamProgress(kafka, pool, config);
+    const done = Number(progress.applied) / total;
+    if (done >= nextReport || progress.lag === 0n) {
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+      const memory = await memoryOf(children.map((child) => child.pid!));
+      const seconds = (performance.now() - start) / 1000;
+      samples.push({ applied: progress.applied, users: rows[0]!.n, rss: memory.rss, seconds });
+      console.log(
+        `  ${String(progress.applied).padStart(8)} events  ${String(rows[0]!.n).padStart(7)} users` +
+          `  ${seconds.toFixed(1).padStart(6)} s  rss ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)})`,
+      );
+      nextReport = Math.floor(done * 10 + 1) / 10;
+    }
+    if (progress.lag === 0n) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const peak = (await memoryOf(children.map((child) => child.pid!))).peak;
+
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+
+  const firstHalf = samples.filter((s) => s.applied <= BigInt(Math.floor(total / 2))).at(-1);
+  const last = samples.at(-1)!;
+  console.log('');
+  console.log(`events           ${total}`);
+  console.log(`users            ${users.size}`);
+  console.log(`aggregate time   ${seconds.toFixed(1)} s (topic to committed aggregates)`);
+  console.log(`throughput       ${Math.round(total / seconds)} events/s`);
+  console.log(`aggregators      ${AGGREGATORS} process(es)`);
+  console.log(`aggregator peak  ${peak.toFixed(0)} MiB RSS (largest process)`);
+  if (firstHalf) {
+    console.log(
+      `memory growth    ${firstHalf.rss.toFixed(0)} MiB at ${firstHalf.users} users -> ` +
+        `${last.rss.toFixed(0)} MiB at ${last.users} users`,
+    );
+  }
+
+  await pool.end();
+  const admin = new pg.Client({ connectionString: target.connectionString });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA "${run}" CASCADE`);
+  await admin.end();
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  await kafkaAdmin.deleteTopics({ topics: [`${run}.events.v1`, `${run}.events.dlq`] });
+  await kafkaAdmin.disconnect();
+  await services.stop();
+}
+
+await main();

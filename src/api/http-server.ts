@@ -1,0 +1,100 @@
+/**
+ * Listening and closing for the API's HTTP servers, with the failures an operator can fix (a
+ * port already taken) turned into AlmanacErrors.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import {
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { AlmanacError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/** Where each server here answers GraphQL. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** A server the API started. */
+export interface RunningServer {
+  /** Where its GraphQL endpoint answers. */
+  url: string;
+  httpServer: Server;
+  /** Stops taking requests, lets those in flight finish, and closes the server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Listens on `host`:`port` (0: any free port) and resolves with the port taken. `portVariable`
+ * names the setting that chooses the port, for the hint when it is taken.
+ */
+export function listen(
+  server: Server,
+  host: string,
+  port: number,
+  portVariable: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new AlmanacError('API_PORT_TAKEN', `port ${port} on ${host} is already in use`, {
+            hint: `Set ${portVariable} to a free port, or stop what is listening there`,
+            context: { host, port },
+            cause: error,
+          }),
+        );
+      } else {
+        reject(
+          new AlmanacError(
+            'API_LISTEN_FAILED',
+            `cannot listen on ${host}:${port}: ${error.message}`,
+            {
+              hint: `Check ALMANAC_HOST and ${portVariable}`,
+              context: { host, port },
+              cause: error,
+            },
+          ),
+        );
+      }
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Closes `server` if it is listening; open keep-alive connections are closed too. */
+export async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+type ApolloLogger = NonNullable<ApolloServerOptions<BaseContext>['logger']>;
+
+/** Apollo's logger interface over ours. */
+export function apolloLogger(log: Logger): ApolloLogger {
+  return {
+    debug: (message) => log.debug(String(message)),
+    info: (message) => log.info(String(message)),
+    warn: (message) => log.warn(String(message)),
+    error: (message) => log.error(String(message)),
+  };
+}
+
+/**
+ * Plugins every Apollo server here gets: nothing is ever reported to Apollo's cloud, even with
+ * APOLLO_KEY in the environment.
+ */
+export function offlinePlugins(): ApolloServerPlugin<BaseContext>[] {
+  return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
+}

@@ -1,0 +1,76 @@
+/**
+ * Reads readers' latest events from `user:{id}:recent`, a sorted set of event JSON scored by
+ * event time in ms that the stream layer trims to RECENT_EVENTS_KEPT. Highest score first is
+ * newest first. These events live only in Redis; they are never part of the profile cache.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { RECENT_EVENTS_KEPT, redisKeys } from '../serving/redis-keys.ts';
+import type { RecentEvent } from './profile.ts';
+
+function optionalText(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** One member of the sorted set as an event, or null when it is not one. */
+export function parseRecentEvent(member: string): RecentEvent | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(member);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+
+  const event = parsed as Record<string, unknown>;
+  if (typeof event.event_id !== 'string' || typeof event.type !== 'string') return null;
+  if (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp))) {
+    return null;
+  }
+
+  return {
+    eventId: event.event_id,
+    timestamp: event.timestamp,
+    type: event.type,
+    url: optionalText(event.url),
+    domain: optionalText(event.domain),
+    title: optionalText(event.title),
+    tags: Array.isArray(event.tags)
+      ? event.tags.filter((tag): tag is string => typeof tag === 'string')
+      : [],
+  };
+}
+
+/**
+ * Every kept event of each of `ids`, newest first, in one round trip; an Error in place of a
+ * reader whose key could not be read (a key of the wrong type, say). Members that are not events
+ * are skipped and counted in a warning rather than failing the request.
+ */
+export async function readRecentEvents(
+  redis: Redis,
+  ids: readonly string[],
+  log: Logger,
+): Promise<(RecentEvent[] | Error)[]> {
+  if (ids.length === 0) return [];
+
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.zrevrange(redisKeys.recent(id), 0, RECENT_EVENTS_KEPT - 1);
+  const results = (await pipeline.exec()) ?? [];
+
+  let skipped = 0;
+  const events = ids.map((_, index): RecentEvent[] | Error => {
+    const [error, members] = results[index] ?? [new Error('no reply from Redis'), null];
+    if (error) return error;
+
+    const parsed: RecentEvent[] = [];
+    for (const member of members as string[]) {
+      const event = parseRecentEvent(member);
+      if (event) parsed.push(event);
+      else skipped += 1;
+    }
+    return parsed;
+  });
+
+  if (skipped > 0) log.warn('skipped recent events that are not event JSON', { skipped });
+  return events;
+}
