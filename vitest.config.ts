@@ -13,7 +13,7 @@ export default defineConfig({
     projects: [
       {
         resolve: { alias: graphqlAlias },
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
         resolve: { alias: graphqlAlias },
@@ -21,10 +21,12 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: true,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

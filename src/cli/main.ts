@@ -53,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // Commands talk to people on stdout; the structured log stays quiet unless asked.
     setLogLevel(process.env.LOG_LEVEL ? loadConfig().logLevel : 'warn');
-    return await (await load())(args);
+    return await (
+      await load()
+    )(args);
   } catch (error) {
     if (isAlmanacError(error)) {
       console.error(`almanac: ${error.toLine()}`);

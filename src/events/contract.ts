@@ -124,8 +124,8 @@ function describe(error: ErrorObject): { code: RejectionCode; reason: string } {
 }
 
 /**
- * Decodes one message. `now` bounds the timestamp from above; `key`, when given, must equal the
- * user_id, since partitioning by user is what keeps each user's counts on one consumer.
+ * Decodes one message. `now` bounds the timestamp from above. `key`, unless undefined, must equal
+ * the user_id: partitioning by user is what keeps each user's counts on one consumer.
  */
 export function decodeEvent(value: Buffer | null, now: number, key?: string | null): Decoded {
   if (value === null || value.length === 0) {
@@ -167,8 +167,8 @@ export function decodeEvent(value: Buffer | null, now: number, key?: string | nu
       reason: `timestamp ${parsed.timestamp} is before 1990 or more than a day ahead`,
     };
   }
-  if (key !== undefined && key !== null && key !== parsed.user_id) {
-    return { ok: false, code: 'KEY_MISMATCH', reason: 'message key differs from user_id' };
+  if (key !== undefined && key !== parsed.user_id) {
+    return { ok: false, code: 'KEY_MISMATCH', reason: 'the message key must be the user_id' };
   }
 
   const tags = [...new Set((parsed.tags ?? []).map(normalizeTag).filter((tag) => tag !== ''))];

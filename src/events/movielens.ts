@@ -70,7 +70,12 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
   const movies = await loadMovies(directory);
 
   for await (const { values } of readCsv(path.join(directory, 'ratings.csv'))) {
-    const { genres, ...event } = baseEvent(values.userId!, values.movieId!, values.timestamp!, movies);
+    const { genres, ...event } = baseEvent(
+      values.userId!,
+      values.movieId!,
+      values.timestamp!,
+      movies,
+    );
     yield {
       event_id: `ml-rating-${values.userId}-${values.movieId}-${values.timestamp}`,
       type: 'rating',
@@ -80,7 +85,12 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
   }
 
   for await (const { values } of readCsv(path.join(directory, 'tags.csv'))) {
-    const { genres, ...event } = baseEvent(values.userId!, values.movieId!, values.timestamp!, movies);
+    const { genres, ...event } = baseEvent(
+      values.userId!,
+      values.movieId!,
+      values.timestamp!,
+      movies,
+    );
     const tag = normalizeTag(values.tag ?? '');
     yield {
       event_id: `ml-tag-${values.userId}-${values.movieId}-${values.timestamp}-${shortDigest(values.tag ?? '')}`,

@@ -31,11 +31,15 @@ export async function ensureTopics(
       })),
     });
   } catch (cause) {
-    throw new AlmanacError('KAFKA_TOPICS_FAILED', `could not create topics on ${config.topicPrefix}`, {
-      cause,
-      retriable: true,
-      hint: 'Check that KAFKA_BROKERS points at a running broker',
-    });
+    throw new AlmanacError(
+      'KAFKA_TOPICS_FAILED',
+      `could not create topics on ${config.topicPrefix}`,
+      {
+        cause,
+        retriable: true,
+        hint: 'Check that KAFKA_BROKERS points at a running broker',
+      },
+    );
   } finally {
     await admin.disconnect();
   }

@@ -86,7 +86,10 @@ export function movieLensTruth(directory: string): Map<string, UserTruth> {
 }
 
 /** Tags by count, most first, ties by name: how the API orders top tags. */
-export function topTags(tags: Map<string, number>, limit: number): { tag: string; count: number }[] {
+export function topTags(
+  tags: Map<string, number>,
+  limit: number,
+): { tag: string; count: number }[] {
   return [...tags]
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, limit)

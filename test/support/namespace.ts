@@ -20,7 +20,10 @@ export interface TestNamespace {
   cleanup(): Promise<void>;
 }
 
-export function createNamespace(name: string, overrides: Record<string, string> = {}): TestNamespace {
+export function createNamespace(
+  name: string,
+  overrides: Record<string, string> = {},
+): TestNamespace {
   const id = `t_${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
   const config = loadConfig({
     ...process.env,

@@ -31,6 +31,7 @@ export function describeImport(result: ImportResult): string {
   if (result.skipped) {
     return `${result.source}: already imported, nothing produced (use --force to import again)`;
   }
-  const refused = result.deadLettered > 0 ? `, ${result.deadLettered} too large for Kafka (dead-lettered)` : '';
+  const refused =
+    result.deadLettered > 0 ? `, ${result.deadLettered} too large for Kafka (dead-lettered)` : '';
   return `${result.source}: produced ${result.produced} events${refused}`;
 }

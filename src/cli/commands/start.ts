@@ -75,7 +75,8 @@ export async function startCommand(): Promise<number> {
 
     say('Waiting for the aggregates to catch up');
     const progress = await waitForCatchUp(kafka, pool, config, {
-      onProgress: (p) => process.stdout.write(`\r  ${p.total - p.lag} of ${p.total} events aggregated`),
+      onProgress: (p) =>
+        process.stdout.write(`\r  ${p.total - p.lag} of ${p.total} events aggregated`),
     });
     process.stdout.write('\n');
     say(
@@ -122,8 +123,9 @@ async function printSample(pool: ReturnType<typeof createPool>, url: string): Pr
 
 /** JSON with number arrays kept on one line, so the answer fits a terminal. */
 function compactJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/\[\s+([\d,\s]+?)\s+\]/g, (_, numbers: string) =>
-    `[${numbers.split(/,\s*/).join(', ')}]`,
+  return JSON.stringify(value, null, 2).replace(
+    /\[\s+([\d,\s]+?)\s+\]/g,
+    (_, numbers: string) => `[${numbers.split(/,\s*/).join(', ')}]`,
   );
 }
 
@@ -141,7 +143,13 @@ async function startAggregator(config: Config): Promise<ChildProcess> {
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new AlmanacError('AGGREGATOR_START_FAILED', 'the stream aggregator did not start within 60 s')),
+      () =>
+        reject(
+          new AlmanacError(
+            'AGGREGATOR_START_FAILED',
+            'the stream aggregator did not start within 60 s',
+          ),
+        ),
       60_000,
     );
     child.once('message', () => {
@@ -150,7 +158,12 @@ async function startAggregator(config: Config): Promise<ChildProcess> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new AlmanacError('AGGREGATOR_START_FAILED', `the stream aggregator exited with code ${code}`));
+      reject(
+        new AlmanacError(
+          'AGGREGATOR_START_FAILED',
+          `the stream aggregator exited with code ${code}`,
+        ),
+      );
     });
   });
   return child;

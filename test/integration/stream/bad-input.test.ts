@@ -43,7 +43,10 @@ const invalid: { name: string; code: string; message: Message }[] = [
   {
     name: 'no event_id',
     code: 'MISSING_FIELD',
-    message: { key: 'reader-0', value: JSON.stringify({ ...valid(91, 'reader-0'), event_id: undefined }) },
+    message: {
+      key: 'reader-0',
+      value: JSON.stringify({ ...valid(91, 'reader-0'), event_id: undefined }),
+    },
   },
   {
     name: 'numeric user_id',
@@ -58,7 +61,10 @@ const invalid: { name: string; code: string; message: Message }[] = [
   {
     name: 'unknown field',
     code: 'UNKNOWN_FIELD',
-    message: { key: 'reader-1', value: JSON.stringify({ ...valid(94, 'reader-1'), email: 'a@b.c' }) },
+    message: {
+      key: 'reader-1',
+      value: JSON.stringify({ ...valid(94, 'reader-1'), email: 'a@b.c' }),
+    },
   },
   {
     name: 'epoch zero',
@@ -157,7 +163,11 @@ describe('invalid events', () => {
     await producer.send({
       topic: topics.events,
       acks: -1,
-      messages: [...validMessages.slice(0, 15), ...invalid.map((i) => i.message), ...validMessages.slice(15)],
+      messages: [
+        ...validMessages.slice(0, 15),
+        ...invalid.map((i) => i.message),
+        ...validMessages.slice(15),
+      ],
     });
     await producer.disconnect();
 
@@ -167,9 +177,7 @@ describe('invalid events', () => {
     expect(progress.duplicates).toBe(1n);
     expect(progress.deadLettered).toBe(BigInt(invalid.length));
 
-    const { rows: users } = await pool.query(
-      'SELECT id, total_events FROM users ORDER BY id',
-    );
+    const { rows: users } = await pool.query('SELECT id, total_events FROM users ORDER BY id');
     expect(users.map((u) => [u.id, Number(u.total_events)])).toEqual([
       ['reader-0', 10],
       ['reader-1', 10],
@@ -182,7 +190,9 @@ describe('invalid events', () => {
       { tag: 'climate-change', n: 30 },
       { tag: 'politics', n: 30 },
     ]);
-    const { rows: domains } = await pool.query('SELECT DISTINCT domain FROM user_publication_counts');
+    const { rows: domains } = await pool.query(
+      'SELECT DISTINCT domain FROM user_publication_counts',
+    );
     expect(domains).toEqual([{ domain: 'example.com' }]);
 
     const deadLetters = await readDeadLetterTopic(invalid.length);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { AcceptedEvent } from '../../../src/events/contract.ts';
+import { foldEvents } from '../../../src/stream/fold.ts';
+import { advanceSession } from '../../../src/stream/hot-state.ts';
+
+const at = (iso: string, userId = 'u1', tags: string[] = [], domain?: string): AcceptedEvent => ({
+  eventId: `${userId}-${iso}`,
+  userId,
+  time: Date.parse(iso),
+  type: 'read',
+  tags,
+  domain,
+});
+
+describe('folding a batch', () => {
+  it('counts per user, day, hour, weekday, tag, domain and month in UTC', () => {
+    const users = foldEvents([
+      // 2024-01-01 was a Monday.
+      at('2024-01-01T23:30:00Z', 'u1', ['a', 'b'], 'x.com'),
+      at('2024-01-02T00:10:00Z', 'u1', ['a'], 'x.com'),
+      at('2024-01-31T12:00:00Z', 'u1', [], 'y.com'),
+      at('2024-02-04T12:00:00Z', 'u1', ['b']),
+      at('2024-01-01T08:00:00Z', 'u2', ['a']),
+    ]);
+
+    const u1 = users.get('u1')!;
+    expect(u1.events).toBe(4);
+    expect(new Date(u1.first).toISOString()).toBe('2024-01-01T23:30:00.000Z');
+    expect(new Date(u1.last).toISOString()).toBe('2024-02-04T12:00:00.000Z');
+    expect(u1.hours[23]).toBe(1);
+    expect(u1.hours[0]).toBe(1);
+    expect(u1.hours[12]).toBe(2);
+    expect(u1.weekdays).toEqual([1, 1, 1, 0, 0, 0, 1]);
+    expect([...u1.days]).toEqual([
+      ['2024-01-01', 1],
+      ['2024-01-02', 1],
+      ['2024-01-31', 1],
+      ['2024-02-04', 1],
+    ]);
+    expect(u1.tags.get('a')).toEqual({
+      count: 2,
+      first: Date.parse('2024-01-01T23:30:00Z'),
+      last: Date.parse('2024-01-02T00:10:00Z'),
+    });
+    expect(u1.domains.get('x.com')?.count).toBe(2);
+    expect(u1.domains.get('y.com')?.count).toBe(1);
+
+    const january = u1.months.get('2024-01-01')!;
+    expect(january.events).toBe(3);
+    expect(Object.fromEntries(january.tags)).toEqual({ a: 2, b: 1 });
+    expect(Object.fromEntries(january.domains)).toEqual({ 'x.com': 2, 'y.com': 1 });
+    expect(u1.months.get('2024-02-01')!.events).toBe(1);
+
+    expect(users.get('u2')!.events).toBe(1);
+    expect(users.get('u2')!.fresh).toHaveLength(1);
+  });
+});
+
+describe('the current session', () => {
+  const idle = 30 * 60_000;
+
+  it('grows while events come within the idle limit and restarts after a longer gap', () => {
+    const first = advanceSession(
+      null,
+      [at('2024-01-01T10:00:00Z'), at('2024-01-01T10:29:00Z')],
+      idle,
+    );
+    expect(first).toEqual({
+      startedAt: Date.parse('2024-01-01T10:00:00Z'),
+      lastEventAt: Date.parse('2024-01-01T10:29:00Z'),
+      events: 2,
+    });
+
+    const next = advanceSession(first, [at('2024-01-01T11:00:00Z')], idle);
+    expect(next).toEqual({
+      startedAt: Date.parse('2024-01-01T11:00:00Z'),
+      lastEventAt: Date.parse('2024-01-01T11:00:00Z'),
+      events: 1,
+    });
+  });
+});
