@@ -106,7 +106,9 @@ async function main() {
         : [],
     }),
   );
-  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+  await Promise.all(
+    children.map((child) => new Promise((resolve) => child.once('message', resolve))),
+  );
 
   const pool = createPool(config.databaseUrl, 1);
   const start = performance.now();

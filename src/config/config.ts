@@ -2,11 +2,20 @@
  * The one place that reads the environment. Everything defaults to loopback services so that a
  * fresh checkout runs with nothing configured.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlmanacError } from '../errors.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The folder holding package.json, whether this file runs from src/ or from a build in dist/. */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start: string): string {
+  for (let folder = start; ; folder = path.dirname(folder)) {
+    if (existsSync(path.join(folder, 'package.json'))) return folder;
+    if (path.dirname(folder) === folder) return path.resolve(start, '../..');
+  }
+}
 
 /** The MovieLens copy that ships with Almanac (see its README for the terms). */
 export const BUNDLED_MOVIELENS = path.join(PROJECT_ROOT, 'data', 'movielens-small');

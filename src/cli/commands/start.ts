@@ -35,6 +35,23 @@ const SAMPLE_QUERY = `query Profile($id: ID!) {
 
 const say = (line: string) => console.log(line);
 
+/** A progress line that rewrites itself on a terminal and prints now and then elsewhere. */
+function progress(): (line: string) => void {
+  let lastPrinted = 0;
+  return (line) => {
+    if (process.stdout.isTTY) {
+      process.stdout.write(`\r${line}`);
+    } else if (Date.now() - lastPrinted > 2000) {
+      lastPrinted = Date.now();
+      say(line);
+    }
+  };
+}
+
+function endProgress(): void {
+  if (process.stdout.isTTY) process.stdout.write('\n');
+}
+
 export async function startCommand(): Promise<number> {
   const requested = loadConfig();
   await assertPortFree(requested.host, requested.gatewayPort, 'PORT');
@@ -67,21 +84,22 @@ export async function startCommand(): Promise<number> {
     say('  stream aggregator running');
 
     say(`Importing MovieLens from ${path.relative(process.cwd(), BUNDLED_MOVIELENS) || '.'}`);
+    const showImport = progress();
     const imported = await importMovieLens(config, BUNDLED_MOVIELENS, {
-      onProgress: (produced) => process.stdout.write(`\r  produced ${produced} events`),
+      onProgress: (produced) => showImport(`  produced ${produced} events`),
     });
-    process.stdout.write('\r');
+    endProgress();
     say(`  ${describeImport(imported)}`);
 
     say('Waiting for the aggregates to catch up');
-    const progress = await waitForCatchUp(kafka, pool, config, {
-      onProgress: (p) =>
-        process.stdout.write(`\r  ${p.total - p.lag} of ${p.total} events aggregated`),
+    const showCatchUp = progress();
+    const caughtUp = await waitForCatchUp(kafka, pool, config, {
+      onProgress: (p) => showCatchUp(`  ${p.total - p.lag} of ${p.total} events aggregated`),
     });
-    process.stdout.write('\n');
+    endProgress();
     say(
-      `  ${progress.applied} events counted, ${progress.duplicates} duplicates dropped, ` +
-        `${progress.deadLettered} dead-lettered`,
+      `  ${caughtUp.applied} events counted, ${caughtUp.duplicates} duplicates dropped, ` +
+        `${caughtUp.deadLettered} dead-lettered`,
     );
 
     api = await startApi(config);
@@ -89,14 +107,15 @@ export async function startCommand(): Promise<number> {
     await printSample(pool, api.url);
 
     say('\nServing until Ctrl-C.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      aggregator!.once('exit', (code) => {
-        console.error(`almanac: the stream aggregator exited (code ${code}); stopping`);
-        resolve();
-      });
+    const reason = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('signal'));
+      process.once('SIGTERM', () => resolve('signal'));
+      aggregator!.once('exit', (code) => resolve(`the stream aggregator exited (code ${code})`));
     });
+    if (reason !== 'signal') {
+      console.error(`almanac: ${reason}; stopping`);
+      return 1;
+    }
     say('Stopping');
     return 0;
   } finally {
@@ -121,18 +140,22 @@ async function printSample(pool: ReturnType<typeof createPool>, url: string): Pr
   say(`Answer:\n${compactJson(answer)}`);
 }
 
-/** JSON with number arrays kept on one line, so the answer fits a terminal. */
+/** Indented JSON with short arrays and flat objects kept on one line, to fit a terminal. */
 function compactJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    /\[\s+([\d,\s]+?)\s+\]/g,
-    (_, numbers: string) => `[${numbers.split(/,\s*/).join(', ')}]`,
-  );
+  return JSON.stringify(value, null, 2).replace(/[[{][^[\]{}]*[\]}]/g, (block) => {
+    const flat = block
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/^\[ /, '[')
+      .replace(/ \]$/, ']');
+    return flat.length <= 120 ? flat : block;
+  });
 }
 
 /** Runs the aggregator as a child process, as it runs in production, and waits until it is up. */
 async function startAggregator(config: Config): Promise<ChildProcess> {
   const child = fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ['aggregate'], {
     env: {
+      LOG_LEVEL: 'warn',
       ...process.env,
       DATABASE_URL: config.databaseUrl,
       REDIS_URL: config.redisUrl,
