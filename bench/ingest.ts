@@ -11,7 +11,8 @@
  * as events do. Work happens in a schema and topic of its own, dropped afterwards.
  */
 import { fork } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { BUNDLED_MOVIELENS, PROJECT_ROOT, loadConfig } from '../src/config/config.ts';
@@ -26,7 +27,7 @@ import { createPool, ensureDatabase, parseDatabaseUrl } from '../src/serving/pos
 import { streamProgress } from '../src/stream/progress.ts';
 
 const REPLAYS = Number(process.env.BENCH_REPLAYS ?? 10);
-const SPLIT = 17;
+const SPLIT = 19;
 const AGGREGATORS = Number(process.env.BENCH_AGGREGATORS ?? 1);
 const run = `bench_${Date.now().toString(36)}`;
 
@@ -34,6 +35,22 @@ async function rssOf(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds used so far by every process on the machine, summed by program name. */
+async function cpuByProgram(aggregatorPids: number[]): Promise<Map<string, number>> {
+  const ticksPerSecond = 100;
+  const totals = new Map<string, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const match = /^\d+ \((.*)\) \S+ (?:\S+ ){10}(\d+) (\d+)/.exec(stat);
+    if (!match) continue;
+    const name = aggregatorPids.includes(Number(entry)) ? 'aggregator (node)' : match[1]!;
+    const seconds = (Number(match[2]) + Number(match[3])) / ticksPerSecond;
+    totals.set(name, (totals.get(name) ?? 0) + seconds);
+  }
+  return totals;
 }
 
 /** The largest RSS and peak among the aggregator processes. */
@@ -111,6 +128,8 @@ async function main() {
   );
 
   const pool = createPool(config.databaseUrl, 1);
+  const pids = children.map((child) => child.pid!);
+  const cpuBefore = await cpuByProgram(pids);
   const start = performance.now();
   const samples: { applied: bigint; users: number; rss: number; seconds: number }[] = [];
   let nextReport = 0.1;
@@ -132,6 +151,7 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpuAfter = await cpuByProgram(pids);
   const peak = (await memoryOf(children.map((child) => child.pid!))).peak;
 
   for (const child of children) child.kill('SIGTERM');
@@ -150,6 +170,19 @@ async function main() {
     console.log(
       `memory growth    ${firstHalf.rss.toFixed(0)} MiB at ${firstHalf.users} users -> ` +
         `${last.rss.toFixed(0)} MiB at ${last.users} users`,
+    );
+  }
+
+  console.log(
+    `\nCPU seconds while aggregating (${seconds.toFixed(1)} s on ${cpus().length} cores):`,
+  );
+  const used = [...cpuAfter]
+    .map(([name, after]) => [name, after - (cpuBefore.get(name) ?? 0)] as const)
+    .filter(([, cpu]) => cpu >= 0.2)
+    .sort((a, b) => b[1] - a[1]);
+  for (const [name, cpu] of used) {
+    console.log(
+      `  ${name.padEnd(20)} ${cpu.toFixed(1).padStart(6)} s  ${((cpu / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
 

@@ -103,17 +103,14 @@ export async function applyBatch(
   }
 }
 
+/** Locks the partition's offset row, creating it on first sight, and returns what it holds. */
 async function lockOffset(client: pg.PoolClient, batch: PartitionBatch) {
-  const keys = [batch.consumerGroup, batch.topic, batch.partition];
-  await client.query(
-    `INSERT INTO stream_offsets (consumer_group, topic, partition, next_offset, cluster_id)
-     VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING`,
-    [...keys, batch.clusterId],
-  );
   const { rows } = await client.query<{ next_offset: string; cluster_id: string }>(
-    `SELECT next_offset, cluster_id FROM stream_offsets
-     WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-    keys,
+    `INSERT INTO stream_offsets AS o (consumer_group, topic, partition, next_offset, cluster_id)
+     VALUES ($1, $2, $3, 0, $4)
+     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = o.next_offset
+     RETURNING next_offset, cluster_id`,
+    [batch.consumerGroup, batch.topic, batch.partition, batch.clusterId],
   );
   return { nextOffset: BigInt(rows[0]!.next_offset), clusterId: rows[0]!.cluster_id };
 }
@@ -212,14 +209,19 @@ async function claimEventIds(
     if (!firstByKey.has(key)) firstByKey.set(key, event);
   }
 
+  // Only the repeats come back: they are rare, and the batch can be thousands of ids.
   const { rows } = await client.query<{ event_key: string }>(
-    `INSERT INTO processed_events (event_key, processed_at)
-     SELECT key, to_timestamp($2) FROM unnest($1::uuid[]) AS key
-     ON CONFLICT DO NOTHING RETURNING event_key`,
+    `WITH claimed AS (
+       INSERT INTO processed_events (event_key, processed_at)
+       SELECT key, to_timestamp($2) FROM unnest($1::uuid[]) AS key
+       ON CONFLICT DO NOTHING RETURNING event_key
+     )
+     SELECT key AS event_key FROM unnest($1::uuid[]) AS key
+     WHERE key NOT IN (SELECT event_key FROM claimed)`,
     [[...firstByKey.keys()], seconds(now)],
   );
-  const claimed = new Set(rows.map((row) => row.event_key));
-  return [...firstByKey].filter(([key]) => claimed.has(key)).map(([, event]) => event);
+  const repeated = new Set(rows.map((row) => row.event_key));
+  return [...firstByKey].filter(([key]) => !repeated.has(key)).map(([, event]) => event);
 }
 
 async function writeDeadLetters(

@@ -4,8 +4,8 @@
  * and since events are keyed by user each user's counts are written by one of them at a time.
  *
  * Exactly-once effect: each partition's batch commits to PostgreSQL together with the
- * partition's next offset (see aggregate-store.ts). Offsets are committed to Kafka afterwards
- * only to spare a restarted consumer from re-reading; PostgreSQL is what decides.
+ * partition's next offset (see aggregate-store.ts). Offsets are committed to Kafka afterwards,
+ * every few seconds, only to spare a restarted consumer from re-reading; PostgreSQL decides.
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
@@ -83,7 +83,10 @@ export class StreamAggregator {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topics.events, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: false,
+      // Offsets reach Kafka only after their batch committed to PostgreSQL (resolveOffset comes
+      // after the commit), and only to spare a restarted consumer some re-reading.
+      autoCommit: true,
+      autoCommitInterval: 5000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 6,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -146,11 +149,6 @@ export class StreamAggregator {
         afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch((error) =>
           this.log.warn('hot state update failed', { error }),
         ),
-      );
-      await timed(this.timings, 'kafka-commit', () =>
-        this.consumer!.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: result.nextOffset.toString() },
-        ]).catch((error) => this.log.warn('kafka offset commit failed', { error })),
       );
       await heartbeat();
     }
