@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
-import { parseDatabaseUrl } from './postgres.ts';
+import { CONNECT_TIMEOUT_MS, describeConnectError, parseDatabaseUrl } from './postgres.ts';
 
 const MIGRATION_LOCK = 72707369;
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
@@ -27,8 +27,16 @@ export async function migrate(databaseUrl: string): Promise<MigrationResult> {
     .map((entry) => entry.name)
     .sort();
 
-  const client = new pg.Client({ connectionString: target.connectionString });
-  await client.connect();
+  const client = new pg.Client({
+    connectionString: target.connectionString,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw describeConnectError(error, target);
+  }
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);

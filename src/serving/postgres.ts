@@ -37,11 +37,15 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   };
 }
 
+/** How long to wait for a server to accept a connection; a silent port must not hang a command. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
   const target = parseDatabaseUrl(databaseUrl);
   return new pg.Pool({
     connectionString: target.connectionString,
     max,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path="${target.schema}"`,
   });
 }
@@ -49,7 +53,10 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
 /** Creates the database named in the URL when the server has no such database yet. */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const target = parseDatabaseUrl(databaseUrl);
-  const client = new pg.Client({ connectionString: target.connectionString });
+  const client = new pg.Client({
+    connectionString: target.connectionString,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   try {
     await client.connect();
     await client.end();
@@ -61,7 +68,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 
   const adminUrl = new URL(target.connectionString);
   adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  const admin = new pg.Client({
+    connectionString: adminUrl.toString(),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   try {
     await admin.connect();
     await admin.query(`CREATE DATABASE "${target.database.replaceAll('"', '""')}"`);
