@@ -16,9 +16,10 @@ import { AlmanacError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { createErrorFormatter } from './errors.ts';
 import {
+  GRAPHQL_PATH,
   apolloLogger,
   closeServer,
-  GRAPHQL_PATH,
+  jsonErrorHandler,
   listen,
   offlinePlugins,
   type RunningServer,
@@ -75,6 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   }
 
   app.use(GRAPHQL_PATH, express.json({ limit: '1mb' }), expressMiddleware(server));
+  app.use(jsonErrorHandler(log));
 
   const url = `http://${options.host}:${port}${GRAPHQL_PATH}`;
   log.info('gateway listening', { url });

@@ -98,3 +98,37 @@ export function apolloLogger(log: Logger): ApolloLogger {
 export function offlinePlugins(): ApolloServerPlugin<BaseContext>[] {
   return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
 }
+
+/**
+ * Express's last word on a request it could not hand to GraphQL (a body that is not JSON, or is
+ * too large): a GraphQL-shaped JSON error, never an HTML page with a stack trace. The request
+ * body is not logged: it may carry personal data.
+ */
+export function jsonErrorHandler(log: Logger) {
+  return (
+    error: { status?: number; type?: string; message?: string },
+    _request: unknown,
+    response: {
+      headersSent: boolean;
+      status(code: number): { json(body: unknown): void };
+    },
+    next: (error?: unknown) => void,
+  ): void => {
+    if (response.headersSent) return next(error);
+
+    const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500;
+    const message =
+      error.type === 'entity.parse.failed'
+        ? 'the request body is not valid JSON'
+        : error.type === 'entity.too.large'
+          ? 'the request body is larger than 1 MB'
+          : status < 500
+            ? 'the request could not be read'
+            : 'internal server error';
+    const code = status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+
+    if (status >= 500) log.error('request failed', { type: error.type, status });
+    else log.debug('request refused', { type: error.type, status });
+    response.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
+}

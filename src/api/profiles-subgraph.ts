@@ -19,9 +19,10 @@ import { readSubgraphSdl } from './compose.ts';
 import { createContext, type ApiContext } from './context.ts';
 import { createErrorFormatter } from './errors.ts';
 import {
+  GRAPHQL_PATH,
   apolloLogger,
   closeServer,
-  GRAPHQL_PATH,
+  jsonErrorHandler,
   listen,
   offlinePlugins,
   type RunningServer,
@@ -83,6 +84,7 @@ export async function startProfilesSubgraph(
     express.json({ limit: '1mb' }),
     expressMiddleware(server, { context: async () => createContext(sources) }),
   );
+  app.use(jsonErrorHandler(log));
 
   const url = `http://${options.host}:${port}${GRAPHQL_PATH}`;
   log.info('profiles subgraph listening', { url });

@@ -11,6 +11,16 @@ const LARGEST_PRODUCIBLE_BYTES = 900 * 1024;
 const BATCH_SIZE = 2000;
 const BATCHES_IN_FLIGHT = 4;
 
+/** A line refused before Kafka because Kafka could not carry it. */
+export interface ImportRejection {
+  /** Line number in the imported file. */
+  line: number;
+  bytes: number;
+  reason: string;
+  /** The first KiB of the line. */
+  head: Buffer;
+}
+
 export interface ProduceCounts {
   produced: number;
   deadLettered: number;
@@ -18,6 +28,7 @@ export interface ProduceCounts {
 
 export class EventProducer {
   readonly counts: ProduceCounts = { produced: 0, deadLettered: 0 };
+  readonly rejections: ImportRejection[] = [];
   private readonly producer: Producer;
   private readonly topics: ReturnType<typeof topicNames>;
   private pending: Message[] = [];
@@ -41,8 +52,10 @@ export class EventProducer {
    * Queues a message as it came, valid or not: the aggregator is the one judge of validity and
    * dead-letters what it refuses, so every input line is accounted for in one place.
    */
-  async addRaw(value: Buffer, key: string | null): Promise<void> {
+  async addRaw(value: Buffer, key: string | null, line = 0): Promise<void> {
     if (value.length > LARGEST_PRODUCIBLE_BYTES) {
+      const reason = `line ${line} is ${value.length} bytes; Kafka takes at most ${LARGEST_PRODUCIBLE_BYTES} here (first 1 KiB kept)`;
+      this.rejections.push({ line, bytes: value.length, reason, head: value.subarray(0, 1024) });
       await this.producer.send({
         topic: this.topics.deadLetters,
         acks: -1,
@@ -52,7 +65,7 @@ export class EventProducer {
             value: value.subarray(0, 1024),
             headers: {
               'almanac-reason-code': 'OVERSIZE',
-              'almanac-reason': `message is ${value.length} bytes; Kafka takes at most ${LARGEST_PRODUCIBLE_BYTES} here (first 1 KiB kept)`,
+              'almanac-reason': reason,
             },
           },
         ],

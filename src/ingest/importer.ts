@@ -63,6 +63,7 @@ async function runImport(
       await recordImportStarted(pool, source, fingerprint);
       await produce(producer);
       await producer.flush();
+      await recordImportRejections(pool, `import:${source}:${fingerprint.slice(0, 12)}`, producer);
       await recordImportCompleted(pool, source, fingerprint, producer.counts.produced);
     } finally {
       await producer.disconnect();
@@ -104,12 +105,38 @@ export async function importJsonLines(
   return runImport(config, 'jsonl', [resolved], options, async (producer) => {
     const lines = createInterface({ input: createReadStream(resolved), crlfDelay: Infinity });
     let produced = 0;
+    let lineNumber = 0;
     for await (const line of lines) {
+      lineNumber++;
       if (line.trim() === '') continue;
-      await producer.addRaw(Buffer.from(line, 'utf8'), userIdOf(line));
+      await producer.addRaw(Buffer.from(line, 'utf8'), userIdOf(line), lineNumber);
       if (++produced % 20_000 === 0) options.onProgress?.(produced);
     }
   });
+}
+
+/**
+ * Lines too large for Kafka never reach the aggregators, so the importer records them in the
+ * dead_letters table itself, under the import's name and the line number, partition -1.
+ */
+async function recordImportRejections(
+  pool: ReturnType<typeof createPool>,
+  origin: string,
+  producer: EventProducer,
+): Promise<void> {
+  if (producer.rejections.length === 0) return;
+  await pool.query(
+    `INSERT INTO dead_letters (topic, partition, "offset", reason_code, reason, payload)
+     SELECT $1, -1, line, 'OVERSIZE', reason, head
+     FROM unnest($2::bigint[], $3::text[], $4::bytea[]) AS t(line, reason, head)
+     ON CONFLICT DO NOTHING`,
+    [
+      origin,
+      producer.rejections.map((rejection) => rejection.line),
+      producer.rejections.map((rejection) => rejection.reason),
+      producer.rejections.map((rejection) => rejection.head),
+    ],
+  );
 }
 
 /** The user_id to key a raw line by, when it has one; the aggregator judges the rest. */

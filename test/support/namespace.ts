@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config/config.ts';
+import { createKafka } from '../../src/kafka/client.ts';
 import { migrate } from '../../src/serving/migrate.ts';
 import { createRedis } from '../../src/serving/redis.ts';
 
@@ -16,8 +17,23 @@ export interface TestNamespace {
   config: Config;
   /** Applies the migrations to this namespace's schema. */
   migrate(): Promise<void>;
-  /** Drops the schema and deletes the Redis keys. Topics are left to the broker's retention. */
+  /** Drops the schema, deletes the Redis keys, and the topics and consumer groups it made. */
   cleanup(): Promise<void>;
+}
+
+async function deleteKafkaNamespace(config: Config, id: string): Promise<void> {
+  const admin = createKafka(config, 'cleanup').admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${id}.`));
+    const groups = (await admin.listGroups()).groups
+      .map((group) => group.groupId)
+      .filter((group) => group.startsWith(id));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export function createNamespace(
@@ -56,6 +72,8 @@ export function createNamespace(
         cursor = next;
       } while (cursor !== '0');
       redis.disconnect();
+
+      await deleteKafkaNamespace(config, id);
     },
   };
 }

@@ -142,6 +142,6 @@ async function kafkaLine(config: Config): Promise<ServiceLine> {
   let line = describe('Kafka', reachable, config.kafkaBrokers.join(','));
   line += local.running
     ? `; local broker running (pid ${local.pid}) at ${local.brokers?.join(',')}`
-    : '; local broker not running';
+    : '; no broker of this checkout running';
   return { reachable, line };
 }

@@ -61,6 +61,7 @@ export async function startCommand(): Promise<number> {
   const services = await ensureServices(requested, { postgres: true, redis: true, kafka: true });
   const config = services.config;
   for (const started of services.started) say(`  started ${started}`);
+  say(`  using ${describeServices(config)}`);
 
   let aggregator: ChildProcess | undefined;
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
@@ -111,6 +112,10 @@ export async function startCommand(): Promise<number> {
       process.once('SIGINT', () => resolve('signal'));
       process.once('SIGTERM', () => resolve('signal'));
       aggregator!.once('exit', (code) => resolve(`the stream aggregator exited (code ${code})`));
+      // `npm start` killed with SIGTERM leaves this process behind without telling it; being
+      // handed to another parent is the sign to stop too.
+      const parent = process.ppid;
+      setInterval(() => process.ppid !== parent && resolve('signal'), 1000).unref();
     });
     if (reason !== 'signal') {
       console.error(`almanac: ${reason}; stopping`);
@@ -121,6 +126,15 @@ export async function startCommand(): Promise<number> {
   } finally {
     await shutdown();
   }
+}
+
+function describeServices(config: Config): string {
+  const database = new URL(config.databaseUrl);
+  return [
+    `PostgreSQL ${database.host}${database.pathname}`,
+    `Redis ${new URL(config.redisUrl).host}`,
+    `Kafka ${config.kafkaBrokers.join(',')}`,
+  ].join(', ');
 }
 
 async function printSample(pool: ReturnType<typeof createPool>, url: string): Promise<void> {

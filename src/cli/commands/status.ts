@@ -13,6 +13,10 @@ export async function statusCommand(): Promise<number> {
     console.log(`aggregated          ${progress.applied}`);
     console.log(`duplicates dropped  ${progress.duplicates}`);
     console.log(`dead-lettered       ${progress.deadLettered}`);
+    const { rows } = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM dead_letters WHERE partition = -1',
+    );
+    console.log(`refused at import   ${rows[0]?.n ?? 0} (too large for Kafka)`);
     return 0;
   } finally {
     await pool.end();

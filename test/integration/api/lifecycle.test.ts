@@ -67,6 +67,31 @@ describe('arguments', () => {
   });
 });
 
+describe('unreadable requests', () => {
+  it.each([
+    ['a body that is not JSON', 'not json', 400, 'the request body is not valid JSON'],
+    [
+      'a body over 1 MB',
+      JSON.stringify({ query: `{ user(id: "${'x'.repeat(1_100_000)}") { id } }` }),
+      413,
+      'the request body is larger than 1 MB',
+    ],
+  ])('answers %s with a JSON error and no stack trace', async (_, body, status, message) => {
+    const response = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/application\/json/);
+    const text = await response.text();
+    expect(text).not.toMatch(/node_modules|\bat \w+ \(/);
+    expect(JSON.parse(text)).toEqual({
+      errors: [{ message, extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
+});
+
 describe('starting and stopping', () => {
   it('listens on loopback ports of its own and routes the gateway to the subgraph', async () => {
     expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);

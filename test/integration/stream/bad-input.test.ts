@@ -2,9 +2,13 @@
  * A mix of valid events and many kinds of invalid ones: each invalid one reaches the dead-letter
  * topic with its reason, each valid one is counted, and nothing goes missing.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicNames } from '../../../src/config/config.ts';
+import { importJsonLines } from '../../../src/ingest/importer.ts';
 import { createKafka } from '../../../src/kafka/client.ts';
 import { ensureTopics } from '../../../src/kafka/topics.ts';
 import { createPool } from '../../../src/serving/postgres.ts';
@@ -207,6 +211,31 @@ describe('invalid events', () => {
 
     const { rows: stored } = await pool.query('SELECT count(*)::int AS n FROM dead_letters');
     expect(stored[0].n).toBe(invalid.length);
+  });
+});
+
+describe('a line too large for Kafka', () => {
+  it('is refused by the importer and recorded with its line number', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'almanac-oversize-'));
+    const file = path.join(folder, 'events.jsonl');
+    const huge = JSON.stringify({ ...valid(200, 'reader-0'), title: 'x'.repeat(1_000_000) });
+    await writeFile(file, `${JSON.stringify(valid(201, 'reader-0'))}\n${huge}\n`);
+
+    const result = await importJsonLines(ns.config, file);
+    expect(result).toMatchObject({ produced: 1, deadLettered: 1 });
+
+    const { rows } = await pool.query(
+      `SELECT "offset", reason_code, reason, length(payload) AS kept FROM dead_letters
+       WHERE partition = -1`,
+    );
+    expect(rows).toEqual([
+      {
+        offset: '2',
+        reason_code: 'OVERSIZE',
+        reason: expect.stringMatching(/^line 2 is \d+ bytes/),
+        kept: 1024,
+      },
+    ]);
   });
 });
 
