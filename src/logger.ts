@@ -55,3 +55,12 @@ export function createLogger(component = 'almanac'): Logger {
 }
 
 export const rootLogger = createLogger();
+
+/** A logger that drops everything: for tests and for callers that report in their own words. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};

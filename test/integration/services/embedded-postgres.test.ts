@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 import {
   isPostgresReachable,
   startEmbeddedPostgres,
@@ -17,13 +17,7 @@ import {
 import { findFreePort } from '../../../src/services/port.ts';
 import { parseDatabaseUrl } from '../../../src/serving/postgres.ts';
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 let home: string;
 const running: EmbeddedPostgres[] = [];
 

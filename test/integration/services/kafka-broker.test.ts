@@ -9,7 +9,7 @@ import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 import {
   ensureKafkaLibrary,
   isKafkaReachable,
@@ -22,13 +22,7 @@ import {
 import { findFreePort, isPortOpen } from '../../../src/services/port.ts';
 import { processCommandLine } from '../../../src/services/process.ts';
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 const libRoot = path.join(loadConfig().homeDir, 'kafka');
 const homes: string[] = [];
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 import { isPostgresReachable } from '../../../src/services/embedded-postgres.ts';
 import {
   isKafkaReachable,
@@ -19,13 +19,7 @@ import { ensureServices, type StartedServices } from '../../../src/services/loca
 import { findFreePort } from '../../../src/services/port.ts';
 import { isRedisReachable } from '../../../src/services/redis-server.ts';
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 let home: string;
 const started: StartedServices[] = [];
 

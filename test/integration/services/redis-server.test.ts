@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 import { findFreePort } from '../../../src/services/port.ts';
 import { processCommandLine } from '../../../src/services/process.ts';
 import {
@@ -14,13 +14,7 @@ import {
   type LocalRedis,
 } from '../../../src/services/redis-server.ts';
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 let home: string;
 const running: LocalRedis[] = [];
 

@@ -58,7 +58,9 @@ describe('almanac services', () => {
     expect(before.out).toHaveLength(3);
     expect(before.out[0]).toMatch(/^PostgreSQL: +reachable at 127\.0\.0\.1:\d+$/);
     expect(before.out[1]).toMatch(/^Redis: +reachable at 127\.0\.0\.1:\d+$/);
-    expect(before.out[2]).toBe(`Kafka:      not reachable at ${broker}; no broker of this checkout running`);
+    expect(before.out[2]).toBe(
+      `Kafka:      not reachable at ${broker}; no broker of this checkout running`,
+    );
 
     const started = await run(['start']);
     expect(started.code).toBe(0);

@@ -16,15 +16,9 @@ import {
   renderPom,
   renderServerProperties,
 } from '../../../src/services/kafka-broker.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 
 function properties(text: string): Map<string, string> {
   const entries = text

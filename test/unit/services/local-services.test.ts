@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/config.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 
 const calls: string[] = [];
 const reachable = { postgres: true, redis: true, kafka: true };
@@ -53,13 +53,7 @@ vi.mock('../../../src/services/kafka-broker.ts', async (importOriginal) => ({
 
 const { ensureServices } = await import('../../../src/services/local-services.ts');
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 const all = { postgres: true, redis: true, kafka: true };
 
 beforeEach(() => {
