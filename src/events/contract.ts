@@ -51,7 +51,8 @@ export type RejectionCode =
   | 'UNSUPPORTED_VERSION'
   | 'INVALID_TIMESTAMP'
   | 'ABSURD_TIMESTAMP'
-  | 'KEY_MISMATCH';
+  | 'KEY_MISMATCH'
+  | 'UNSTORABLE';
 
 export type Decoded =
   | { ok: true; event: AcceptedEvent }
@@ -74,12 +75,35 @@ export function normalizeTag(tag: string): string {
 
 const PATTERN_MEANING: Record<string, string> = {
   event_id: 'must be printable ASCII without spaces',
-  user_id: 'may hold only letters, digits and . _ : @ -',
+  user_id: 'may hold only letters, digits and . _ : -',
   timestamp: 'must be RFC 3339 with a zone, like 2018-09-24T14:03:00Z',
   type: 'must be a lower-case word of at most 32 characters',
   url: 'must be an http(s) URL without spaces',
   domain: 'must be a host name',
 };
+
+/**
+ * Control characters and unpaired surrogates: JSON can carry them, PostgreSQL's text and jsonb
+ * cannot store them, and no reader means them.
+ */
+const UNSTORABLE =
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unstorableField(event: ReadingEvent): string | undefined {
+  for (const field of ['event_id', 'user_id', 'type', 'url', 'domain', 'title'] as const) {
+    const value = event[field];
+    if (value !== undefined && UNSTORABLE.test(value)) return field;
+  }
+  return event.tags?.some((tag) => UNSTORABLE.test(tag)) ? 'tags' : undefined;
+}
+
+/** Makes text safe to store and log: control characters and lone surrogates become \uXXXX. */
+export function printable(text: string): string {
+  return text.replace(
+    new RegExp(UNSTORABLE.source, 'g'),
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 /** Date.parse rolls 2018-02-31 over to March; a real calendar date must survive the round trip. */
 function isCalendarDate(timestamp: string): boolean {
@@ -143,13 +167,26 @@ export function decodeEvent(value: Buffer | null, now: number, key?: string | nu
   try {
     parsed = JSON.parse(value.toString('utf8'));
   } catch (error) {
-    return { ok: false, code: 'INVALID_JSON', reason: `not JSON: ${(error as Error).message}` };
+    return {
+      ok: false,
+      code: 'INVALID_JSON',
+      reason: `not JSON: ${printable((error as Error).message).slice(0, 200)}`,
+    };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, code: 'NOT_AN_OBJECT', reason: 'event must be a JSON object' };
   }
   if (!validate(parsed)) {
     return { ok: false, ...describe(validate.errors![0]!) };
+  }
+
+  const unstorable = unstorableField(parsed);
+  if (unstorable) {
+    return {
+      ok: false,
+      code: 'INVALID_VALUE',
+      reason: `${unstorable} holds a control character or an unpaired surrogate`,
+    };
   }
 
   const time = Date.parse(parsed.timestamp);

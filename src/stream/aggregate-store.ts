@@ -25,6 +25,8 @@ export interface PartitionBatch {
   highWatermark: bigint;
   /** In offset order. */
   messages: PartitionMessage[];
+  /** Messages to dead-letter whatever they hold, with the reason: ones the store refused. */
+  refused?: Map<bigint, string>;
 }
 
 export interface Rejection {
@@ -146,7 +148,10 @@ async function applyInTransaction(
   const decodeStart = performance.now();
   const accepted: AcceptedEvent[] = [];
   for (const message of pending) {
-    const decoded = decodeEvent(message.value, now, message.key);
+    const refusal = batch.refused?.get(message.offset);
+    const decoded = refusal
+      ? ({ ok: false, code: 'UNSTORABLE', reason: refusal } as const)
+      : decodeEvent(message.value, now, message.key);
     if (decoded.ok) accepted.push(decoded.event);
     else {
       result.rejections.push({

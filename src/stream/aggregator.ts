@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
+import { printable } from '../events/contract.ts';
 import { createKafka } from '../kafka/client.ts';
 import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -30,6 +31,12 @@ import { pruneProcessedEvents } from './dedupe-window.ts';
 /** Largest slice of a fetched batch written in one transaction. */
 const MAX_MESSAGES_PER_TRANSACTION = 5000;
 const RETRIABLE_POSTGRES_CODES = new Set(['40001', '40P01']);
+
+/** PostgreSQL's data exceptions (class 22) and limits (class 54): the data, not the system. */
+function isDataRefusal(error: unknown): boolean {
+  const code = ((error as { cause?: { code?: unknown } }).cause?.code ?? '') as string;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface AggregatorTotals {
@@ -141,17 +148,66 @@ export class StreamAggregator {
         })),
       };
 
-      const result = await this.applyWithRetry(partitionBatch);
-      this.record(partitionBatch, result);
+      let results: AppliedBatch[];
+      try {
+        results = await this.applyOrIsolate(partitionBatch);
+      } catch (error) {
+        // kafkajs restarts the consumer and the batch is fetched again: nothing is lost, but a
+        // failure that persists holds this partition, so say so loudly.
+        this.log.error('could not apply a batch; it will be retried', {
+          partition: batch.partition,
+          firstOffset: slice[0]?.offset,
+          error,
+          cause: (error as { cause?: unknown }).cause,
+        });
+        throw error;
+      }
 
       resolveOffset(slice[slice.length - 1]!.offset);
-      await timed(this.timings, 'after-commit', () =>
-        afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch((error) =>
-          this.log.warn('hot state update failed', { error }),
-        ),
-      );
+      for (const result of results) {
+        this.record(partitionBatch, result);
+        await timed(this.timings, 'after-commit', () =>
+          afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch((error) =>
+            this.log.warn('hot state update failed', { error }),
+          ),
+        );
+      }
       await heartbeat();
     }
+  }
+
+  /**
+   * Applies a batch. Should PostgreSQL refuse its data (a value the contract let through but the
+   * store cannot hold), the batch is applied one message at a time instead, and each message it
+   * still refuses is dead-lettered with PostgreSQL's reason: one bad event must not hold a
+   * partition.
+   */
+  private async applyOrIsolate(batch: PartitionBatch): Promise<AppliedBatch[]> {
+    try {
+      return [await this.applyWithRetry(batch)];
+    } catch (error) {
+      if (!isDataRefusal(error)) throw error;
+    }
+
+    this.log.warn('PostgreSQL refused a batch; isolating the message at fault', {
+      partition: batch.partition,
+      messages: batch.messages.length,
+    });
+    const results: AppliedBatch[] = [];
+    for (const message of batch.messages) {
+      const single = { ...batch, messages: [message] };
+      try {
+        results.push(await this.applyWithRetry(single));
+      } catch (error) {
+        if (!isDataRefusal(error)) throw error;
+        const cause = (error as AlmanacError).cause as { code?: string; message?: string };
+        const reason = `the store refused it (${cause.code}): ${printable(cause.message ?? '')}`;
+        results.push(
+          await this.applyWithRetry({ ...single, refused: new Map([[message.offset, reason]]) }),
+        );
+      }
+    }
+    return results;
   }
 
   private async applyWithRetry(batch: PartitionBatch): Promise<AppliedBatch> {

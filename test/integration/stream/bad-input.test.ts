@@ -239,6 +239,44 @@ describe('a line too large for Kafka', () => {
   });
 });
 
+describe('an event the store refuses', () => {
+  it('is dead-lettered alone while the rest of its batch is counted', async () => {
+    // Stands for any value the contract lets through but PostgreSQL cannot hold.
+    await pool.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.tag = 'poison' THEN
+          RAISE EXCEPTION 'poison tag' USING ERRCODE = '22023';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poison BEFORE INSERT ON user_tag_counts
+        FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+
+    const events = [300, 301, 302].map((n) => valid(n, 'reader-9'));
+    events[1]!.tags = ['poison'];
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: topics.events,
+      messages: events.map((event) => ({ key: event.user_id, value: JSON.stringify(event) })),
+    });
+    await producer.disconnect();
+    await waitForCatchUp(kafka, pool, ns.config, { stallTimeoutMs: 60_000 });
+
+    const { rows: user } = await pool.query(
+      `SELECT total_events::int AS n FROM users WHERE id = 'reader-9'`,
+    );
+    expect(user).toEqual([{ n: 2 }]);
+    const { rows: letters } = await pool.query(
+      `SELECT reason_code, reason FROM dead_letters WHERE reason_code = 'UNSTORABLE'`,
+    );
+    expect(letters).toEqual([
+      { reason_code: 'UNSTORABLE', reason: expect.stringMatching(/22023.*poison tag/) },
+    ]);
+  });
+});
+
 async function readDeadLetterTopic(expected: number) {
   const consumer = kafka.consumer({ groupId: `${ns.id}-dlq-reader` });
   const letters: { key: string; value: string; code: string; reason: string }[] = [];

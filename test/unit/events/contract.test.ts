@@ -60,6 +60,14 @@ describe('the event contract', () => {
     ['empty tag', encode({ ...event, tags: [''] }), 'INVALID_VALUE'],
     ['ftp url', encode({ ...event, url: 'ftp://example.com' }), 'INVALID_VALUE'],
     ['upper-case type', encode({ ...event, type: 'Read' }), 'INVALID_VALUE'],
+    ['an email as user_id', encode({ ...event, user_id: 'ann@example.com' }), 'INVALID_VALUE'],
+    ['a NUL in a tag', encode({ ...event, tags: ['a\u0000b'] }), 'INVALID_VALUE'],
+    ['a control character in the title', encode({ ...event, title: 'a\u0007' }), 'INVALID_VALUE'],
+    [
+      'an unpaired surrogate',
+      Buffer.from(JSON.stringify(event).replace('"Politics"', '"x\\ud800"')),
+      'INVALID_VALUE',
+    ],
   ])('refuses %s', (_, value, code) => {
     const decoded = decodeEvent(value, now, 'reader-1');
     expect(decoded.ok).toBe(false);
