@@ -5,6 +5,7 @@
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger, setLogLevel } from '../src/logger.ts';
 import { migrate } from '../src/serving/migrate.ts';
+import { ensureDatabase } from '../src/serving/postgres.ts';
 import { StreamAggregator } from '../src/stream/aggregator.ts';
 
 export async function runAggregator(): Promise<void> {
@@ -12,6 +13,7 @@ export async function runAggregator(): Promise<void> {
   setLogLevel(config.logLevel);
   const log = createLogger('aggregator');
 
+  await ensureDatabase(config.databaseUrl);
   await migrate(config.databaseUrl);
   const aggregator = new StreamAggregator(config, log);
   await aggregator.start();

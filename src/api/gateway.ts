@@ -11,6 +11,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { expressMiddleware } from '@as-integrations/express5';
+import { maxSelectedFields } from './query-limits.ts';
 import express from 'express';
 import { AlmanacError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -66,6 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     // Signals belong to whoever started the API; it calls stop().
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter(log),
+    validationRules: [maxSelectedFields()],
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...offlinePlugins()],
   });
   try {

@@ -49,8 +49,23 @@ async function checkPostgres(prisma: PrismaClient, databaseUrl: string): Promise
   }
 }
 
+/** How long the API waits for Redis at start; its client fails fast afterwards. */
+const REDIS_READY_TIMEOUT_MS = 5000;
+
 async function checkRedis(redis: Redis, redisUrl: string): Promise<void> {
   try {
+    if (redis.status !== 'ready') {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no answer within ${REDIS_READY_TIMEOUT_MS / 1000} s`)),
+          REDIS_READY_TIMEOUT_MS,
+        );
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     await redis.ping();
   } catch (cause) {
     const where = new URL(redisUrl);
@@ -76,8 +91,7 @@ export async function startApi(
 ): Promise<RunningApi> {
   const supergraphSdl = await readSupergraph();
   const prisma = createPrisma(config.databaseUrl, { log: log.child('prisma') });
-  const redis = createRedis(config);
-  redis.on('error', (error) => log.warn('redis connection error', { error }));
+  const redis = createRedis(config, { failFast: true });
 
   // Undone last first: the servers, then the clients they read through.
   const stops: (() => Promise<unknown>)[] = [

@@ -57,10 +57,33 @@ export async function main(argv: string[]): Promise<number> {
       await load()
     )(args);
   } catch (error) {
-    if (isAlmanacError(error)) {
-      console.error(`almanac: ${error.toLine()}`);
-      return 1;
-    }
-    throw error;
+    const line = isAlmanacError(error) ? error.toLine() : describeServiceFailure(error);
+    if (line === undefined) throw error;
+    console.error(`almanac: ${line}`);
+    return 1;
   }
+}
+
+/**
+ * One line for the failures of the services the commands talk to, which reach here as the
+ * clients' own errors: a broker or database that is down, a file that cannot be read. Anything
+ * else is a bug and keeps its stack trace.
+ */
+export function describeServiceFailure(error: unknown): string | undefined {
+  const failure = error as { name?: string; code?: string; message?: string };
+  const message = failure.message ?? String(error);
+
+  if (failure.name?.startsWith('KafkaJS')) {
+    return `Kafka: ${message}. Check that a broker answers at KAFKA_BROKERS (almanac services status)`;
+  }
+  if (typeof failure.code === 'string' && /^(08|28|3D|57P)/.test(failure.code)) {
+    return `PostgreSQL: ${message}. Check DATABASE_URL and that the server runs`;
+  }
+  if (failure.code === 'ECONNREFUSED' || failure.code === 'ETIMEDOUT') {
+    return `${message}. Check that the service at that address runs (almanac services status)`;
+  }
+  if (failure.code === 'EACCES' || failure.code === 'EISDIR' || failure.code === 'ENOENT') {
+    return message;
+  }
+  return undefined;
 }

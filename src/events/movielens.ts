@@ -40,7 +40,19 @@ function shortDigest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
-function baseEvent(userId: string, movieId: string, seconds: string, movies: Map<number, Movie>) {
+function baseEvent(
+  userId: string,
+  movieId: string,
+  seconds: string,
+  movies: Map<number, Movie>,
+  where: string,
+) {
+  if (!/^\d{1,11}$/.test(seconds) || !/^\d{1,10}$/.test(movieId) || !/^\d{1,10}$/.test(userId)) {
+    throw new AlmanacError(
+      'IMPORT_BAD_CSV',
+      `${where}: userId, movieId and timestamp must be whole numbers`,
+    );
+  }
   const movie = movies.get(Number(movieId));
   return {
     user_id: userId,
@@ -69,12 +81,14 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
   await assertMovieLensDirectory(directory);
   const movies = await loadMovies(directory);
 
-  for await (const { values } of readCsv(path.join(directory, 'ratings.csv'))) {
+  const ratingsFile = path.join(directory, 'ratings.csv');
+  for await (const { line, values } of readCsv(ratingsFile)) {
     const { genres, ...event } = baseEvent(
-      values.userId!,
-      values.movieId!,
-      values.timestamp!,
+      values.userId ?? '',
+      values.movieId ?? '',
+      values.timestamp ?? '',
       movies,
+      `${ratingsFile}:${line}`,
     );
     yield {
       event_id: `ml-rating-${values.userId}-${values.movieId}-${values.timestamp}`,
@@ -84,12 +98,14 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
     };
   }
 
-  for await (const { values } of readCsv(path.join(directory, 'tags.csv'))) {
+  const tagsFile = path.join(directory, 'tags.csv');
+  for await (const { line, values } of readCsv(tagsFile)) {
     const { genres, ...event } = baseEvent(
-      values.userId!,
-      values.movieId!,
-      values.timestamp!,
+      values.userId ?? '',
+      values.movieId ?? '',
+      values.timestamp ?? '',
       movies,
+      `${tagsFile}:${line}`,
     );
     const tag = normalizeTag(values.tag ?? '');
     yield {

@@ -9,6 +9,12 @@ import type { ReadingEvent } from '../events/contract.ts';
 /** Kafka refuses messages over about 1 MB; such a line goes straight to the dead-letter topic. */
 const LARGEST_PRODUCIBLE_BYTES = 900 * 1024;
 const BATCH_SIZE = 2000;
+/**
+ * A request's messages for one partition travel as one record batch, which the broker refuses
+ * over its message.max.bytes (1 MiB by default); bounding the whole request keeps every
+ * partition's share under it.
+ */
+const BATCH_BYTES = 900 * 1024;
 const BATCHES_IN_FLIGHT = 4;
 
 /** A line refused before Kafka because Kafka could not carry it. */
@@ -32,6 +38,7 @@ export class EventProducer {
   private readonly producer: Producer;
   private readonly topics: ReturnType<typeof topicNames>;
   private pending: Message[] = [];
+  private pendingBytes = 0;
   private inFlight: Promise<unknown>[] = [];
 
   constructor(kafka: Kafka, config: Pick<Config, 'topicPrefix'>) {
@@ -74,7 +81,9 @@ export class EventProducer {
       return;
     }
 
+    if (this.pendingBytes + value.length > BATCH_BYTES) await this.sendPending();
     this.pending.push({ key, value });
+    this.pendingBytes += value.length + (key?.length ?? 0);
     if (this.pending.length >= BATCH_SIZE) await this.sendPending();
   }
 
@@ -82,6 +91,7 @@ export class EventProducer {
     if (this.pending.length === 0) return;
     const messages = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
 
     const sending = this.producer
       .send({ topic: this.topics.events, acks: -1, messages })

@@ -4,10 +4,10 @@
  * forced (even then the dedupe window keeps counts right).
  */
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Config } from '../config/config.ts';
+import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
 import { readMovieLens } from '../events/movielens.ts';
 import { createKafka } from '../kafka/client.ts';
@@ -47,9 +47,11 @@ async function runImport(
   produce: (producer: EventProducer) => Promise<void>,
 ): Promise<ImportResult> {
   const pool = createPool(config.databaseUrl, 2);
+  // The same files imported into another topic are another import.
+  const ledgerSource = `${source}@${topicNames(config).events}`;
   try {
     const fingerprint = await fingerprintFiles(files);
-    const previous = await findCompletedImport(pool, source, fingerprint);
+    const previous = await findCompletedImport(pool, ledgerSource, fingerprint);
     if (previous && !options.force) {
       log.info('already imported; nothing to do', { source, events: previous.events });
       return { source, produced: 0, deadLettered: 0, skipped: true };
@@ -60,11 +62,11 @@ async function runImport(
     const producer = new EventProducer(kafka, config);
     await producer.connect();
     try {
-      await recordImportStarted(pool, source, fingerprint);
+      await recordImportStarted(pool, ledgerSource, fingerprint);
       await produce(producer);
       await producer.flush();
       await recordImportRejections(pool, `import:${source}:${fingerprint.slice(0, 12)}`, producer);
-      await recordImportCompleted(pool, source, fingerprint, producer.counts.produced);
+      await recordImportCompleted(pool, ledgerSource, fingerprint, producer.counts.produced);
     } finally {
       await producer.disconnect();
     }
@@ -106,8 +108,10 @@ export async function importJsonLines(
     const lines = createInterface({ input: createReadStream(resolved), crlfDelay: Infinity });
     let produced = 0;
     let lineNumber = 0;
-    for await (const line of lines) {
+    for await (const raw of lines) {
       lineNumber++;
+      // A byte-order mark is an editor's, not the first event's.
+      const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
       if (line.trim() === '') continue;
       await producer.addRaw(Buffer.from(line, 'utf8'), userIdOf(line), lineNumber);
       if (++produced % 20_000 === 0) options.onProgress?.(produced);
@@ -150,9 +154,19 @@ function userIdOf(line: string): string | null {
 }
 
 async function assertReadable(file: string): Promise<void> {
+  let handle;
   try {
-    await access(file);
-  } catch {
-    throw new AlmanacError('IMPORT_NOT_FOUND', `${file} does not exist or cannot be read`);
+    handle = await open(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'EACCES' ? 'cannot be read (permission denied)' : 'does not exist';
+    throw new AlmanacError('IMPORT_NOT_FOUND', `${file} ${problem}`);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw new AlmanacError('IMPORT_NOT_A_FILE', `${file} is not a file`);
+    }
+  } finally {
+    await handle.close();
   }
 }

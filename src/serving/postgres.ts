@@ -5,6 +5,9 @@
  */
 import pg from 'pg';
 import { AlmanacError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+
+const poolLog = createLogger('postgres');
 
 export interface DatabaseTarget {
   /** The URL without the schema parameter, as pg and Prisma's adapter take it. */
@@ -42,12 +45,16 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
   const target = parseDatabaseUrl(databaseUrl);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: target.connectionString,
     max,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path="${target.schema}"`,
   });
+  // An idle connection the server closes (a restart, a failover) must not end the process; the
+  // pool replaces it, and a query in flight fails and is retried by its caller.
+  pool.on('error', (error) => poolLog.warn('PostgreSQL closed an idle connection', { error }));
+  return pool;
 }
 
 /** Creates the database named in the URL when the server has no such database yet. */

@@ -57,9 +57,13 @@ export interface AppliedBatch {
  */
 export type BeforeCommit = (result: AppliedBatch) => Promise<void>;
 
-/** A 128-bit digest of event_id, stored as a uuid: fixed size, however long the id. */
-export function eventKey(eventId: string): string {
-  const hex = createHash('md5').update(eventId).digest('hex');
+/**
+ * A 128-bit digest of user_id and event_id, stored as a uuid: fixed size, however long the id.
+ * Ids are unique per user, so one producer's ids cannot swallow another user's events, and the
+ * dedupe of a user's events happens wholly within that user's partition.
+ */
+export function eventKey(userId: string, eventId: string): string {
+  const hex = createHash('md5').update(`${userId}\u0000${eventId}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -210,7 +214,7 @@ async function claimEventIds(
 
   const firstByKey = new Map<string, AcceptedEvent>();
   for (const event of events) {
-    const key = eventKey(event.eventId);
+    const key = eventKey(event.userId, event.eventId);
     if (!firstByKey.has(key)) firstByKey.set(key, event);
   }
 

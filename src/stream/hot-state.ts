@@ -33,7 +33,12 @@ export async function addRecentEvents(redis: Redis, users: Iterable<UserDelta>):
     commands++;
   }
 
-  if (commands > 0) await pipeline.exec();
+  if (commands === 0) return;
+  // A pipeline reports failures per command; one lost write would leave a hole in the list, so
+  // any failure fails the batch, which is then retried.
+  for (const [error] of (await pipeline.exec()) ?? []) {
+    if (error) throw error;
+  }
 }
 
 /** Folds events, in event-time order, into a session that ends after `idleMs` without events. */

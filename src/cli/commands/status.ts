@@ -1,13 +1,24 @@
-import { loadConfig } from '../../config/config.ts';
+import { loadConfig, topicNames } from '../../config/config.ts';
 import { createKafka } from '../../kafka/client.ts';
 import { createPool } from '../../serving/postgres.ts';
 import { streamProgress } from '../../stream/progress.ts';
 
 export async function statusCommand(): Promise<number> {
   const config = loadConfig();
+  const kafka = createKafka(config, 'status');
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = topicNames(config).events;
+  const exists = (await admin.listTopics()).includes(topic);
+  await admin.disconnect();
+  if (!exists) {
+    console.log(`no events yet: topic ${topic} does not exist (almanac import creates it)`);
+    return 0;
+  }
+
   const pool = createPool(config.databaseUrl, 1);
   try {
-    const progress = await streamProgress(createKafka(config, 'status'), pool, config);
+    const progress = await streamProgress(kafka, pool, config);
     console.log(`events in topic     ${progress.total}`);
     console.log(`still to aggregate  ${progress.lag}`);
     console.log(`aggregated          ${progress.applied}`);

@@ -67,6 +67,34 @@ describe('arguments', () => {
   });
 });
 
+describe('query size', () => {
+  it('refuses an operation that selects too many fields through aliases', async () => {
+    const aliases = Array.from({ length: 300 }, (_, i) => `u${i}: user(id: "reader") { id }`);
+    const answer = await ask(api.url, `{ ${aliases.join(' ')} }`);
+    expect(answer.data).toBeUndefined();
+    expect(answer.errors?.[0]?.message).toMatch(/selects more than 500 fields/);
+  });
+
+  it('counts fields inside fragments each time they are spread', async () => {
+    const fragment = 'fragment F on User { id totalEvents activeDays }';
+    const spreads = Array.from({ length: 150 }, (_, i) => `u${i}: user(id: "reader") { ...F }`);
+    const answer = await ask(api.url, `{ ${spreads.join(' ')} } ${fragment}`);
+    expect(answer.errors?.[0]?.message).toMatch(/selects more than 500 fields/);
+  });
+
+  it('lets a full profile of 100 readers through', async () => {
+    const ids = JSON.stringify(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    const answer = await ask(
+      api.url,
+      `{ users(ids: ${ids}) { id totalEvents activeDays firstEventAt lastEventAt
+         topTags { tag count } topPublications { domain count }
+         temporalPatterns { hourOfDay dayOfWeek }
+         recentEvents { eventId timestamp type url domain title tags } } }`,
+    );
+    expect(answer.errors).toBeUndefined();
+  });
+});
+
 describe('unreadable requests', () => {
   it.each([
     ['a body that is not JSON', 'not json', 400, 'the request body is not valid JSON'],
