@@ -46,6 +46,12 @@ export interface AppliedBatch {
   nextOffset: bigint;
   /** True when the stored offsets belonged to another log (a new cluster or a recreated topic). */
   offsetsReset: boolean;
+  /**
+   * True when the message at the last applied offset is not the one applied there: the topic
+   * was created anew and earlier batches of it were skipped for offsets of the old one. The
+   * stored offset is now reset; the consumer must read the partition again from its start.
+   */
+  rewind: boolean;
   users: Map<string, UserDelta>;
   rejections: Rejection[];
 }
@@ -111,14 +117,40 @@ export async function applyBatch(
 
 /** Locks the partition's offset row, creating it on first sight, and returns what it holds. */
 async function lockOffset(client: pg.PoolClient, batch: PartitionBatch) {
-  const { rows } = await client.query<{ next_offset: string; cluster_id: string }>(
+  const { rows } = await client.query<{
+    next_offset: string;
+    cluster_id: string;
+    last_fingerprint: string | null;
+  }>(
     `INSERT INTO stream_offsets AS o (consumer_group, topic, partition, next_offset, cluster_id)
      VALUES ($1, $2, $3, 0, $4)
      ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = o.next_offset
-     RETURNING next_offset, cluster_id`,
+     RETURNING next_offset, cluster_id, last_fingerprint`,
     [batch.consumerGroup, batch.topic, batch.partition, batch.clusterId],
   );
-  return { nextOffset: BigInt(rows[0]!.next_offset), clusterId: rows[0]!.cluster_id };
+  return {
+    nextOffset: BigInt(rows[0]!.next_offset),
+    clusterId: rows[0]!.cluster_id,
+    lastFingerprint: rows[0]!.last_fingerprint,
+  };
+}
+
+/** A digest of one message, to recognise it again at its offset. */
+export function messageFingerprint(message: PartitionMessage): string {
+  return createHash('md5')
+    .update(message.key ?? '')
+    .update('\u0000')
+    .update(message.value ?? Buffer.alloc(0))
+    .digest('hex');
+}
+
+async function resetOffset(client: pg.PoolClient, batch: PartitionBatch): Promise<void> {
+  await client.query(
+    `UPDATE stream_offsets SET next_offset = 0, last_fingerprint = NULL, events_applied = 0,
+       events_duplicate = 0, events_dead_lettered = 0, updated_at = now()
+     WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
+    [batch.consumerGroup, batch.topic, batch.partition],
+  );
 }
 
 async function applyInTransaction(
@@ -143,9 +175,21 @@ async function applyInTransaction(
     alreadyApplied: batch.messages.length - pending.length,
     nextOffset: offsetsReset ? 0n : stored.nextOffset,
     offsetsReset,
+    rewind: false,
     users: new Map(),
     rejections: [],
   };
+
+  const lastApplied = batch.messages.find((message) => message.offset === stored.nextOffset - 1n);
+  if (
+    !offsetsReset &&
+    lastApplied &&
+    stored.lastFingerprint !== null &&
+    messageFingerprint(lastApplied) !== stored.lastFingerprint
+  ) {
+    await resetOffset(client, batch);
+    return { ...result, nextOffset: 0n, offsetsReset: true, rewind: true };
+  }
   if (pending.length === 0) return result;
   result.nextOffset = pending[pending.length - 1]!.offset + 1n;
 
@@ -182,10 +226,10 @@ async function applyInTransaction(
   await writeCounts(client, result.users, timings);
   await client.query(
     `UPDATE stream_offsets SET
-       next_offset = $4, cluster_id = $5, updated_at = now(),
-       events_applied = events_applied + $6,
-       events_duplicate = events_duplicate + $7,
-       events_dead_lettered = events_dead_lettered + $8
+       next_offset = $4, cluster_id = $5, last_fingerprint = $9, updated_at = now(),
+       events_applied = (CASE WHEN $10 THEN 0 ELSE events_applied END) + $6,
+       events_duplicate = (CASE WHEN $10 THEN 0 ELSE events_duplicate END) + $7,
+       events_dead_lettered = (CASE WHEN $10 THEN 0 ELSE events_dead_lettered END) + $8
      WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
     [
       batch.consumerGroup,
@@ -196,6 +240,8 @@ async function applyInTransaction(
       result.applied,
       result.duplicates,
       result.deadLettered,
+      messageFingerprint(pending[pending.length - 1]!),
+      offsetsReset,
     ],
   );
   return result;

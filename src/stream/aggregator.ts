@@ -163,6 +163,14 @@ export class StreamAggregator {
         throw error;
       }
 
+      if (results.some((result) => result.rewind)) {
+        this.log.warn('the topic was created anew; reading the partition again from its start', {
+          partition: batch.partition,
+        });
+        this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: '0' });
+        return;
+      }
+
       resolveOffset(slice[slice.length - 1]!.offset);
       for (const result of results) {
         this.record(partitionBatch, result);
