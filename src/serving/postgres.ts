@@ -50,6 +50,8 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
     max,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path="${target.schema}"`,
+    // Names the schema, so an operator (or a test) can tell this deployment's sessions apart.
+    application_name: `almanac:${target.schema}`,
   });
   // An idle connection the server closes (a restart, a failover) must not end the process; the
   // pool replaces it, and a query in flight fails and is retried by its caller.

@@ -221,6 +221,11 @@ export class StreamAggregator {
   private async applyWithRetry(batch: PartitionBatch): Promise<AppliedBatch> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
+      // A connection the server drops between two statements is reported as an event, not to a
+      // query; unheard, it would end the process. The next statement fails and the batch with it.
+      const onError = (error: Error) => this.log.warn('PostgreSQL connection lost', { error });
+      client.on('error', onError);
+      let broken = false;
       try {
         return await applyBatch(
           client,
@@ -231,6 +236,9 @@ export class StreamAggregator {
         );
       } catch (error) {
         const code = (error as { code?: string }).code;
+        // PostgreSQL refusing the data or the transaction leaves the connection sound; anything
+        // else (a dropped connection, a shutdown, a network error) may not.
+        broken = !code || !/^(22|23|40|54)/.test(code);
         if (attempt >= 5 || !code || !RETRIABLE_POSTGRES_CODES.has(code)) {
           throw new AlmanacError('POSTGRES_BATCH_FAILED', 'could not apply a batch of events', {
             cause: error,
@@ -240,7 +248,9 @@ export class StreamAggregator {
         }
         this.log.warn('batch conflicted, retrying', { partition: batch.partition, attempt, code });
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A client whose failure was not PostgreSQL's answer may be broken: do not reuse it.
+        client.release(broken);
       }
     }
   }
