@@ -40,17 +40,32 @@ export interface UserDelta {
   fresh: AcceptedEvent[];
 }
 
-/** JavaScript counts weekdays from Sunday; Almanac from Monday, as ISO 8601 does. */
-export function mondayFirstWeekday(date: Date): number {
-  return (date.getUTCDay() + 6) % 7;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Day and month names by day number since the epoch. A batch touches few distinct days, and
+ * formatting a date per event was a visible share of the aggregator's time.
+ */
+const dayNames = new Map<number, { day: string; month: string }>();
+
+function namesOfDay(dayNumber: number): { day: string; month: string } {
+  let names = dayNames.get(dayNumber);
+  if (!names) {
+    if (dayNames.size >= 50_000) dayNames.clear();
+    const day = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+    names = { day, month: `${day.slice(0, 7)}-01` };
+    dayNames.set(dayNumber, names);
+  }
+  return names;
 }
 
 export function utcDay(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
+  return namesOfDay(Math.floor(time / DAY_MS)).day;
 }
 
 export function utcMonth(time: number): string {
-  return `${new Date(time).toISOString().slice(0, 7)}-01`;
+  return namesOfDay(Math.floor(time / DAY_MS)).month;
 }
 
 function bump(counts: Map<string, FirstLastCount>, key: string, time: number): void {
@@ -105,10 +120,11 @@ export function foldEvents(events: readonly AcceptedEvent[]): Map<string, UserDe
       users.set(event.userId, delta);
     }
 
-    const date = new Date(event.time);
-    const hour = date.getUTCHours();
-    const weekday = mondayFirstWeekday(date);
-    const day = utcDay(event.time);
+    const dayNumber = Math.floor(event.time / DAY_MS);
+    const hour = Math.floor((event.time - dayNumber * DAY_MS) / HOUR_MS);
+    // Day 0, 1 January 1970, was a Thursday: index 3 when Monday is 0.
+    const weekday = (((dayNumber + 3) % 7) + 7) % 7;
+    const { day } = namesOfDay(dayNumber);
 
     delta.events++;
     if (event.time < delta.first) delta.first = event.time;

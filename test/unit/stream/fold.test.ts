@@ -56,6 +56,29 @@ describe('folding a batch', () => {
   });
 });
 
+describe('calendar arithmetic', () => {
+  it('agrees with Date on hour, Monday-first weekday, day and month for any time', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
+    const events = Array.from({ length: 2000 }, (_, i) =>
+      at(
+        new Date(Date.UTC(1990, 0, 1) + Math.floor(random() * 40 * 365 * 86_400_000)).toISOString(),
+        `u${i}`,
+      ),
+    );
+    const users = foldEvents(events);
+
+    for (const event of events) {
+      const date = new Date(event.time);
+      const delta = users.get(event.userId)!;
+      expect(delta.hours.indexOf(1)).toBe(date.getUTCHours());
+      expect(delta.weekdays.indexOf(1)).toBe((date.getUTCDay() + 6) % 7);
+      expect([...delta.days.keys()]).toEqual([date.toISOString().slice(0, 10)]);
+      expect([...delta.months.keys()]).toEqual([`${date.toISOString().slice(0, 7)}-01`]);
+    }
+  });
+});
+
 describe('the current session', () => {
   const idle = 30 * 60_000;
 
