@@ -17,11 +17,10 @@ import { AlmanacError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { createErrorFormatter } from './errors.ts';
 import {
-  GRAPHQL_PATH,
   apolloLogger,
   closeServer,
-  jsonErrorHandler,
   listen,
+  mountGraphql,
   offlinePlugins,
   type RunningServer,
 } from './http-server.ts';
@@ -77,17 +76,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     throw error;
   }
 
-  app.use(GRAPHQL_PATH, express.json({ limit: '1mb' }), expressMiddleware(server));
-  app.use(jsonErrorHandler(log));
-
-  const url = `http://${options.host}:${port}${GRAPHQL_PATH}`;
-  log.info('gateway listening', { url });
-  return {
-    url,
+  return mountGraphql(
+    app,
     httpServer,
-    stop: async () => {
-      await server.stop();
-      await closeServer(httpServer);
-    },
-  };
+    server,
+    expressMiddleware(server),
+    { host: options.host, port },
+    log,
+  );
 }

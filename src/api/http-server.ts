@@ -3,6 +3,7 @@
  * port already taken) turned into AlmanacErrors.
  */
 import type { Server } from 'node:http';
+import { json, type Express, type RequestHandler } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
@@ -97,6 +98,33 @@ export function apolloLogger(log: Logger): ApolloLogger {
  */
 export function offlinePlugins(): ApolloServerPlugin<BaseContext>[] {
   return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
+}
+
+/**
+ * Mounts a started Apollo server at /graphql on `app`, behind a JSON body parser and the JSON
+ * error handler, and returns it as a RunningServer that stops Apollo, then the HTTP server.
+ */
+export function mountGraphql(
+  app: Express,
+  httpServer: Server,
+  apollo: { stop(): Promise<void> },
+  middleware: RequestHandler,
+  address: { host: string; port: number },
+  log: Logger,
+): RunningServer {
+  app.use(GRAPHQL_PATH, json({ limit: '1mb' }), middleware);
+  app.use(jsonErrorHandler(log));
+
+  const url = `http://${address.host}:${address.port}${GRAPHQL_PATH}`;
+  log.info('listening', { url });
+  return {
+    url,
+    httpServer,
+    stop: async () => {
+      await apollo.stop();
+      await closeServer(httpServer);
+    },
+  };
 }
 
 /**

@@ -19,11 +19,10 @@ import { readSubgraphSdl } from './compose.ts';
 import { createContext, type ApiContext } from './context.ts';
 import { createErrorFormatter } from './errors.ts';
 import {
-  GRAPHQL_PATH,
   apolloLogger,
   closeServer,
-  jsonErrorHandler,
   listen,
+  mountGraphql,
   offlinePlugins,
   type RunningServer,
 } from './http-server.ts';
@@ -79,21 +78,12 @@ export async function startProfilesSubgraph(
   }
 
   const sources = { prisma: options.prisma, redis: options.redis, log };
-  app.use(
-    GRAPHQL_PATH,
-    express.json({ limit: '1mb' }),
-    expressMiddleware(server, { context: async () => createContext(sources) }),
-  );
-  app.use(jsonErrorHandler(log));
-
-  const url = `http://${options.host}:${port}${GRAPHQL_PATH}`;
-  log.info('profiles subgraph listening', { url });
-  return {
-    url,
+  return mountGraphql(
+    app,
     httpServer,
-    stop: async () => {
-      await server.stop();
-      await closeServer(httpServer);
-    },
-  };
+    server,
+    expressMiddleware(server, { context: async () => createContext(sources) }),
+    { host: options.host, port },
+    log,
+  );
 }
