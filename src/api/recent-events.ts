@@ -42,9 +42,10 @@ export function parseRecentEvent(member: string): RecentEvent | null {
 }
 
 /**
- * Every kept event of each of `ids`, newest first, in one round trip; an Error in place of a
- * reader whose key could not be read (a key of the wrong type, say). Members that are not events
- * are skipped and counted in a warning rather than failing the request.
+ * Every kept event of each of `ids`, newest first, in one round trip. Members that are not events
+ * are skipped and counted in a warning rather than failing the request. When Redis cannot be
+ * read at all the readers get no recent events, with a warning: a profile without its latest
+ * events is better than no profile, which is what an error in this non-null field would give.
  */
 export async function readRecentEvents(
   redis: Redis,
@@ -55,7 +56,13 @@ export async function readRecentEvents(
 
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.zrevrange(redisKeys.recent(id), 0, RECENT_EVENTS_KEPT - 1);
-  const results = (await pipeline.exec()) ?? [];
+  let results: [Error | null, unknown][];
+  try {
+    results = (await pipeline.exec()) ?? [];
+  } catch (error) {
+    log.warn('recent events unavailable; answering none', { error, readers: ids.length });
+    return ids.map(() => []);
+  }
 
   let skipped = 0;
   const events = ids.map((_, index): RecentEvent[] | Error => {

@@ -38,6 +38,31 @@ function isDataRefusal(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+/**
+ * The broker refuses a request's record batch over its message.max.bytes (1 MiB by default), so
+ * dead letters go in requests of at most this many bytes, and each carries at most the first
+ * MAX_DEAD_LETTER_BYTES of its message (the dead_letters table keeps the whole of it).
+ */
+const DEAD_LETTER_REQUEST_BYTES = 768 * 1024;
+const MAX_DEAD_LETTER_BYTES = 256 * 1024;
+
+/** Splits messages into runs whose values add up to at most `maxBytes` (one message at least). */
+export function chunkByBytes<T extends { value: Buffer }>(messages: T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    if (chunk.length > 0 && bytes + message.value.length > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += message.value.length;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
 
 export interface AggregatorTotals {
   applied: number;
@@ -257,22 +282,22 @@ export class StreamAggregator {
 
   /** Dead letters and the recent list are written before COMMIT; both are idempotent. */
   private async beforeCommit(batch: PartitionBatch, result: AppliedBatch): Promise<void> {
-    if (result.rejections.length > 0) {
-      await this.producer!.send({
-        topic: topicNames(this.config).deadLetters,
-        acks: -1,
-        messages: result.rejections.map((rejection) => ({
-          key: `${batch.topic}:${batch.partition}:${rejection.offset}`,
-          value: rejection.value,
-          headers: {
-            'almanac-reason-code': rejection.code,
-            'almanac-reason': rejection.reason,
-            'almanac-source-topic': batch.topic,
-            'almanac-source-partition': String(batch.partition),
-            'almanac-source-offset': rejection.offset.toString(),
-          },
-        })),
-      });
+    const letters = result.rejections.map((rejection) => ({
+      key: `${batch.topic}:${batch.partition}:${rejection.offset}`,
+      value: rejection.value.subarray(0, MAX_DEAD_LETTER_BYTES),
+      headers: {
+        'almanac-reason-code': rejection.code,
+        'almanac-reason': rejection.reason,
+        'almanac-source-topic': batch.topic,
+        'almanac-source-partition': String(batch.partition),
+        'almanac-source-offset': rejection.offset.toString(),
+        ...(rejection.value.length > MAX_DEAD_LETTER_BYTES
+          ? { 'almanac-original-bytes': String(rejection.value.length) }
+          : {}),
+      },
+    }));
+    for (const messages of chunkByBytes(letters, DEAD_LETTER_REQUEST_BYTES)) {
+      await this.producer!.send({ topic: topicNames(this.config).deadLetters, acks: -1, messages });
     }
     await addRecentEvents(this.redis, result.users.values());
   }

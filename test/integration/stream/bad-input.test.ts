@@ -239,6 +239,31 @@ describe('a line too large for Kafka', () => {
   });
 });
 
+describe('a flood of invalid events', () => {
+  it('is dead-lettered in requests the broker takes, and holds up nothing', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'almanac-flood-'));
+    const file = path.join(folder, 'events.jsonl');
+    const tooLongTitle = 'x'.repeat(1300);
+    const lines = Array.from({ length: 1000 }, (_, n) =>
+      JSON.stringify({ ...valid(n % 300, 'flood'), event_id: `flood-${n}`, title: tooLongTitle }),
+    );
+    lines.push(JSON.stringify({ ...valid(5, 'flood'), event_id: 'flood-valid' }));
+    await writeFile(file, `${lines.join('\n')}\n`);
+
+    expect(await importJsonLines(ns.config, file)).toMatchObject({ produced: 1001 });
+    await waitForCatchUp(kafka, pool, ns.config, { stallTimeoutMs: 60_000 });
+
+    const { rows } = await pool.query(
+      `SELECT total_events::int AS n FROM users WHERE id = 'flood'`,
+    );
+    expect(rows).toEqual([{ n: 1 }]);
+    const { rows: letters } = await pool.query(
+      `SELECT count(*)::int AS n FROM dead_letters WHERE convert_from(payload, 'UTF8') LIKE '%"flood-%'`,
+    );
+    expect(letters).toEqual([{ n: 1000 }]);
+  });
+});
+
 describe('an event the store refuses', () => {
   it('is dead-lettered alone while the rest of its batch is counted', async () => {
     // Stands for any value the contract lets through but PostgreSQL cannot hold.
