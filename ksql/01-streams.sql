@@ -67,8 +67,8 @@ SELECT
 FROM almanac_events_raw
 WHERE (schema_version IS NULL OR schema_version = 1)
   AND REGEXP_EXTRACT('^[\x21-\x7e]{1,200}$', event_id) IS NOT NULL
-  AND REGEXP_EXTRACT('^[A-Za-z0-9._:@-]{1,128}$', user_id) IS NOT NULL
-  AND (message_key IS NULL OR message_key = user_id)
+  AND REGEXP_EXTRACT('^[A-Za-z0-9._:-]{1,128}$', user_id) IS NOT NULL
+  AND message_key = user_id
   AND REGEXP_EXTRACT('^[a-z][a-z0-9_.-]{0,31}$', `type`) IS NOT NULL
   AND REGEXP_EXTRACT(
     '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}([.]\d{1,9})?(Z|[+-]\d{2}:\d{2})$',
