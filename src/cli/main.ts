@@ -16,6 +16,7 @@ const USAGE = `Usage: almanac <command>
                                   (add --force to import content imported before)
   status                        how far the aggregators are behind the events topic
   services start|stop|status    the local Kafka broker, and what answers where
+  costs                         language-model calls and their estimated cost, by model and job
   migrate                       apply the database migrations
   compose                       recompose schema/supergraph.graphql from schema/*.graphql
 
@@ -34,6 +35,7 @@ const commands: Record<string, () => Promise<Command>> = {
     return (args) => servicesCommand(args, loadConfig());
   },
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  costs: async () => (await import('./commands/costs.ts')).costsCommand,
   compose: async () => (await import('./commands/compose.ts')).composeCommand,
 };
 

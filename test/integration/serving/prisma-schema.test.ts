@@ -39,6 +39,7 @@ describe('the serving schema', () => {
       prisma.streamOffset.findFirst(),
       prisma.deadLetter.findFirst(),
       prisma.import.findFirst(),
+      prisma.llmCost.findFirst(),
     ]);
     expect(reads[0]).toMatchObject({
       id: 'reader',
@@ -47,7 +48,7 @@ describe('the serving schema', () => {
       weekdayCounts: Array(7).fill(0),
       coreInterests: [],
     });
-    expect(reads.slice(1)).toEqual(Array(8).fill(null));
+    expect(reads.slice(1)).toEqual(Array(9).fill(null));
   });
 
   it('records each migration once, with the checksum Prisma expects', async () => {
