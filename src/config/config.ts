@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlmanacError } from '../errors.ts';
+import { readInteger, readText, type Env } from './env.ts';
 
 /** The folder holding package.json, whether this file runs from src/ or from a build in dist/. */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -44,25 +45,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new AlmanacError(
-      'CONFIG_INVALID',
-      `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 function text(env: Env, name: string, fallback: string): string {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+  return readText(env, name) ?? fallback;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -92,13 +76,13 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     kafkaClientId: text(env, 'KAFKA_CLIENT_ID', 'almanac'),
     topicPrefix,
-    eventPartitions: integer(env, 'ALMANAC_EVENT_PARTITIONS', 12, 1, 10_000),
+    eventPartitions: readInteger(env, 'ALMANAC_EVENT_PARTITIONS', 12, 1, 10_000),
     aggregatorGroup: text(env, 'ALMANAC_AGGREGATOR_GROUP', `${topicPrefix}.aggregator`),
-    dedupeWindowMs: integer(env, 'ALMANAC_DEDUPE_WINDOW_DAYS', 7, 0, 3650) * 86_400_000,
-    sessionIdleMs: integer(env, 'ALMANAC_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    dedupeWindowMs: readInteger(env, 'ALMANAC_DEDUPE_WINDOW_DAYS', 7, 0, 3650) * 86_400_000,
+    sessionIdleMs: readInteger(env, 'ALMANAC_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     homeDir: path.resolve(text(env, 'ALMANAC_HOME', path.join(PROJECT_ROOT, '.almanac'))),
-    gatewayPort: integer(env, 'PORT', 4000, 0, 65_535),
-    profilesSubgraphPort: integer(env, 'ALMANAC_PROFILES_PORT', 4001, 0, 65_535),
+    gatewayPort: readInteger(env, 'PORT', 4000, 0, 65_535),
+    profilesSubgraphPort: readInteger(env, 'ALMANAC_PROFILES_PORT', 4001, 0, 65_535),
     host: text(env, 'ALMANAC_HOST', '127.0.0.1'),
     logLevel: logLevel as Config['logLevel'],
   };

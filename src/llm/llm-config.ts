@@ -2,6 +2,7 @@
  * The language-model settings, read from the environment once. Without ANTHROPIC_API_KEY every
  * narration is written offline, so a fresh checkout never calls out.
  */
+import { readInteger, readText, type Env } from '../config/env.ts';
 import { AlmanacError } from '../errors.ts';
 
 export interface LlmConfig {
@@ -21,41 +22,20 @@ export interface LlmConfig {
   maxRetryDelayMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-function text(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new AlmanacError(
-      'CONFIG_INVALID',
-      `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 /** Reads and validates the language-model settings; throws an AlmanacError naming a bad one. */
 export function loadLlmConfig(env: Env = process.env): LlmConfig {
-  const baseUrl = text(env, 'ANTHROPIC_BASE_URL');
+  const baseUrl = readText(env, 'ANTHROPIC_BASE_URL');
   if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(baseUrl)) {
     throw new AlmanacError('CONFIG_INVALID', 'ANTHROPIC_BASE_URL must be an http(s) URL');
   }
 
   return {
-    apiKey: text(env, 'ANTHROPIC_API_KEY'),
+    apiKey: readText(env, 'ANTHROPIC_API_KEY'),
     baseUrl,
-    fastModel: text(env, 'ALMANAC_FAST_MODEL') ?? 'claude-haiku-4-5',
-    qualityModel: text(env, 'ALMANAC_QUALITY_MODEL') ?? 'claude-sonnet-4-5',
-    timeoutMs: integer(env, 'ALMANAC_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
-    maxAttempts: integer(env, 'ALMANAC_LLM_MAX_ATTEMPTS', 3, 1, 10),
-    maxRetryDelayMs: integer(env, 'ALMANAC_LLM_MAX_RETRY_DELAY_MS', 20_000, 0, 600_000),
+    fastModel: readText(env, 'ALMANAC_FAST_MODEL') ?? 'claude-haiku-4-5',
+    qualityModel: readText(env, 'ALMANAC_QUALITY_MODEL') ?? 'claude-sonnet-4-5',
+    timeoutMs: readInteger(env, 'ALMANAC_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
+    maxAttempts: readInteger(env, 'ALMANAC_LLM_MAX_ATTEMPTS', 3, 1, 10),
+    maxRetryDelayMs: readInteger(env, 'ALMANAC_LLM_MAX_RETRY_DELAY_MS', 20_000, 0, 600_000),
   };
 }
