@@ -8,7 +8,10 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { decodeEvent, type AcceptedEvent, type RejectionCode } from '../events/contract.ts';
+import { writeCounts } from './count-writer.ts';
+import { timed, type StageTimings } from './stage-timings.ts';
 import { foldEvents, type UserDelta } from './fold.ts';
+import { advanceOffset, lockOffset, messageFingerprint, resetOffset } from './partition-offsets.ts';
 
 export interface PartitionMessage {
   offset: bigint;
@@ -73,28 +76,7 @@ export function eventKey(userId: string, eventId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const counts = (values: readonly number[]) => `{${values.join(',')}}`;
 const seconds = (time: number) => time / 1000;
-
-function countsJson(map: Map<string, number>): string {
-  return JSON.stringify(Object.fromEntries(map));
-}
-
-/** Milliseconds spent per stage, summed over batches: where the time goes. */
-export type StageTimings = Record<string, number>;
-
-export async function timed<T>(
-  timings: StageTimings | undefined,
-  stage: string,
-  work: () => Promise<T>,
-) {
-  const start = performance.now();
-  try {
-    return await work();
-  } finally {
-    if (timings) timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
-  }
-}
 
 export async function applyBatch(
   client: pg.PoolClient,
@@ -113,44 +95,6 @@ export async function applyBatch(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-/** Locks the partition's offset row, creating it on first sight, and returns what it holds. */
-async function lockOffset(client: pg.PoolClient, batch: PartitionBatch) {
-  const { rows } = await client.query<{
-    next_offset: string;
-    cluster_id: string;
-    last_fingerprint: string | null;
-  }>(
-    `INSERT INTO stream_offsets AS o (consumer_group, topic, partition, next_offset, cluster_id)
-     VALUES ($1, $2, $3, 0, $4)
-     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = o.next_offset
-     RETURNING next_offset, cluster_id, last_fingerprint`,
-    [batch.consumerGroup, batch.topic, batch.partition, batch.clusterId],
-  );
-  return {
-    nextOffset: BigInt(rows[0]!.next_offset),
-    clusterId: rows[0]!.cluster_id,
-    lastFingerprint: rows[0]!.last_fingerprint,
-  };
-}
-
-/** A digest of one message, to recognise it again at its offset. */
-export function messageFingerprint(message: PartitionMessage): string {
-  return createHash('md5')
-    .update(message.key ?? '')
-    .update('\u0000')
-    .update(message.value ?? Buffer.alloc(0))
-    .digest('hex');
-}
-
-async function resetOffset(client: pg.PoolClient, batch: PartitionBatch): Promise<void> {
-  await client.query(
-    `UPDATE stream_offsets SET next_offset = 0, last_fingerprint = NULL, events_applied = 0,
-       events_duplicate = 0, events_dead_lettered = 0, updated_at = now()
-     WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
-    [batch.consumerGroup, batch.topic, batch.partition],
-  );
 }
 
 async function applyInTransaction(
@@ -224,26 +168,8 @@ async function applyInTransaction(
 
   await writeDeadLetters(client, batch, result.rejections);
   await writeCounts(client, result.users, timings);
-  await client.query(
-    `UPDATE stream_offsets SET
-       next_offset = $4, cluster_id = $5, last_fingerprint = $9, updated_at = now(),
-       events_applied = (CASE WHEN $10 THEN 0 ELSE events_applied END) + $6,
-       events_duplicate = (CASE WHEN $10 THEN 0 ELSE events_duplicate END) + $7,
-       events_dead_lettered = (CASE WHEN $10 THEN 0 ELSE events_dead_lettered END) + $8
-     WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
-    [
-      batch.consumerGroup,
-      batch.topic,
-      batch.partition,
-      result.nextOffset.toString(),
-      batch.clusterId,
-      result.applied,
-      result.duplicates,
-      result.deadLettered,
-      messageFingerprint(pending[pending.length - 1]!),
-      offsetsReset,
-    ],
-  );
+  await advanceOffset(client, batch, result, messageFingerprint(pending[pending.length - 1]!));
+
   return result;
 }
 
@@ -297,143 +223,6 @@ async function writeDeadLetters(
       rejections.map((rejection) => rejection.code),
       rejections.map((rejection) => rejection.reason),
       rejections.map((rejection) => rejection.value),
-    ],
-  );
-}
-
-/**
- * The counting statements. Rows are written in user order so two transactions never lock the
- * same rows in opposite orders. Foreign keys are deferred, which lets the day rows go first: the
- * days that are new to a user are what its active_days grows by.
- */
-async function writeCounts(
-  client: pg.PoolClient,
-  users: Map<string, UserDelta>,
-  timings?: StageTimings,
-): Promise<void> {
-  if (users.size === 0) return;
-  const deltas = [...users.values()].sort((a, b) => (a.userId < b.userId ? -1 : 1));
-
-  const days = deltas.flatMap((delta) =>
-    [...delta.days].map(([day, events]) => ({ userId: delta.userId, day, events })),
-  );
-  const { rows: newDays } = await timed(timings, 'sql-days', () =>
-    client.query<{ user_id: string; day: string }>(
-      `WITH upserted AS (
-       INSERT INTO user_active_days AS d (user_id, day, events)
-       SELECT * FROM unnest($1::text[], $2::date[], $3::int[])
-       ON CONFLICT (user_id, day) DO UPDATE SET events = d.events + EXCLUDED.events
-       RETURNING user_id, to_char(day, 'YYYY-MM-DD') AS day, (xmax = 0) AS inserted
-     )
-     SELECT user_id, day FROM upserted WHERE inserted`,
-      [days.map((d) => d.userId), days.map((d) => d.day), days.map((d) => d.events)],
-    ),
-  );
-
-  const newDaysByUser = new Map<string, number>();
-  const newDaysByMonth = new Map<string, number>();
-  for (const { user_id: userId, day } of newDays) {
-    newDaysByUser.set(userId, (newDaysByUser.get(userId) ?? 0) + 1);
-    const monthKey = `${userId}\u0000${day.slice(0, 7)}-01`;
-    newDaysByMonth.set(monthKey, (newDaysByMonth.get(monthKey) ?? 0) + 1);
-  }
-
-  await timed(timings, 'sql-users', () =>
-    client.query(
-      `INSERT INTO users AS u
-       (id, total_events, active_days, first_event_at, last_event_at, hour_counts, weekday_counts)
-     SELECT id, n, a, to_timestamp(f), to_timestamp(l), h::int[], w::int[]
-     FROM unnest($1::text[], $2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::text[], $7::text[])
-       AS t(id, n, a, f, l, h, w)
-     ON CONFLICT (id) DO UPDATE SET
-       total_events = u.total_events + EXCLUDED.total_events,
-       active_days = u.active_days + EXCLUDED.active_days,
-       first_event_at = LEAST(u.first_event_at, EXCLUDED.first_event_at),
-       last_event_at = GREATEST(u.last_event_at, EXCLUDED.last_event_at),
-       hour_counts = almanac_add_counts(u.hour_counts, EXCLUDED.hour_counts),
-       weekday_counts = almanac_add_counts(u.weekday_counts, EXCLUDED.weekday_counts),
-       updated_at = now()`,
-      [
-        deltas.map((d) => d.userId),
-        deltas.map((d) => d.events),
-        deltas.map((d) => newDaysByUser.get(d.userId) ?? 0),
-        deltas.map((d) => seconds(d.first)),
-        deltas.map((d) => seconds(d.last)),
-        deltas.map((d) => counts(d.hours)),
-        deltas.map((d) => counts(d.weekdays)),
-      ],
-    ),
-  );
-
-  await timed(timings, 'sql-tags', () =>
-    writeFirstLastCounts(client, 'user_tag_counts', 'tag', deltas, (d) => d.tags),
-  );
-  await timed(timings, 'sql-publications', () =>
-    writeFirstLastCounts(client, 'user_publication_counts', 'domain', deltas, (d) => d.domains),
-  );
-
-  const months = deltas.flatMap((delta) => [...delta.months.values()].map((m) => ({ delta, m })));
-  await timed(timings, 'sql-monthly', () =>
-    client.query(
-      `INSERT INTO user_monthly_stats AS m
-       (user_id, month, events, active_days, first_event_at, last_event_at,
-        hour_counts, weekday_counts, tag_counts, publication_counts)
-     SELECT u, mo, n, a, to_timestamp(f), to_timestamp(l), h::int[], w::int[], t::jsonb, p::jsonb
-     FROM unnest($1::text[], $2::date[], $3::bigint[], $4::int[], $5::float8[], $6::float8[],
-                 $7::text[], $8::text[], $9::text[], $10::text[])
-       AS x(u, mo, n, a, f, l, h, w, t, p)
-     ON CONFLICT (user_id, month) DO UPDATE SET
-       events = m.events + EXCLUDED.events,
-       active_days = m.active_days + EXCLUDED.active_days,
-       first_event_at = LEAST(m.first_event_at, EXCLUDED.first_event_at),
-       last_event_at = GREATEST(m.last_event_at, EXCLUDED.last_event_at),
-       hour_counts = almanac_add_counts(m.hour_counts, EXCLUDED.hour_counts),
-       weekday_counts = almanac_add_counts(m.weekday_counts, EXCLUDED.weekday_counts),
-       tag_counts = almanac_merge_counts(m.tag_counts, EXCLUDED.tag_counts),
-       publication_counts = almanac_merge_counts(m.publication_counts, EXCLUDED.publication_counts)`,
-      [
-        months.map(({ delta }) => delta.userId),
-        months.map(({ m }) => m.month),
-        months.map(({ m }) => m.events),
-        months.map(({ delta, m }) => newDaysByMonth.get(`${delta.userId}\u0000${m.month}`) ?? 0),
-        months.map(({ m }) => seconds(m.first)),
-        months.map(({ m }) => seconds(m.last)),
-        months.map(({ m }) => counts(m.hours)),
-        months.map(({ m }) => counts(m.weekdays)),
-        months.map(({ m }) => countsJson(m.tags)),
-        months.map(({ m }) => countsJson(m.domains)),
-      ],
-    ),
-  );
-}
-
-async function writeFirstLastCounts(
-  client: pg.PoolClient,
-  table: 'user_tag_counts' | 'user_publication_counts',
-  column: 'tag' | 'domain',
-  deltas: UserDelta[],
-  pick: (delta: UserDelta) => Map<string, { count: number; first: number; last: number }>,
-): Promise<void> {
-  const rows = deltas.flatMap((delta) =>
-    [...pick(delta)].map(([name, entry]) => ({ userId: delta.userId, name, ...entry })),
-  );
-  if (rows.length === 0) return;
-
-  await client.query(
-    `INSERT INTO ${table} AS c (user_id, ${column}, count, first_seen_at, last_seen_at)
-     SELECT u, k, n, to_timestamp(f), to_timestamp(l)
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[])
-       AS t(u, k, n, f, l)
-     ON CONFLICT (user_id, ${column}) DO UPDATE SET
-       count = c.count + EXCLUDED.count,
-       first_seen_at = LEAST(c.first_seen_at, EXCLUDED.first_seen_at),
-       last_seen_at = GREATEST(c.last_seen_at, EXCLUDED.last_seen_at)`,
-    [
-      rows.map((row) => row.userId),
-      rows.map((row) => row.name),
-      rows.map((row) => row.count),
-      rows.map((row) => seconds(row.first)),
-      rows.map((row) => seconds(row.last)),
     ],
   );
 }

@@ -18,13 +18,8 @@ import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createPool } from '../serving/postgres.ts';
 import { createRedis } from '../serving/redis.ts';
-import {
-  applyBatch,
-  timed,
-  type AppliedBatch,
-  type PartitionBatch,
-  type StageTimings,
-} from './aggregate-store.ts';
+import { applyBatch, type AppliedBatch, type PartitionBatch } from './aggregate-store.ts';
+import { timed, type StageTimings } from './stage-timings.ts';
 import { addRecentEvents, afterCountsCommitted } from './hot-state.ts';
 import { pruneProcessedEvents } from './dedupe-window.ts';
 
