@@ -23,6 +23,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { ensureTopics } from '../src/kafka/topics.ts';
 import { ensureServices } from '../src/services/local-services.ts';
 import { migrate } from '../src/serving/migrate.ts';
+import { createRedis } from '../src/serving/redis.ts';
 import { createPool, ensureDatabase, parseDatabaseUrl } from '../src/serving/postgres.ts';
 import { streamProgress } from '../src/stream/progress.ts';
 
@@ -195,7 +196,20 @@ async function main() {
   await kafkaAdmin.connect();
   await kafkaAdmin.deleteTopics({ topics: [`${run}.events.v1`, `${run}.events.dlq`] });
   await kafkaAdmin.disconnect();
+  await deleteRedisKeys(config.redisUrl, `${run}:`);
   await services.stop();
+}
+
+/** The recent lists and sessions of every benchmark user would otherwise stay for a day. */
+async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedis({ redisUrl, redisKeyPrefix: '' });
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }
 
 await main();
