@@ -495,17 +495,28 @@ async function pickControllerPort(port: number): Promise<number> {
   return findFreePort();
 }
 
+/**
+ * A Kafka cluster id: 16 random bytes in unpadded URL-safe base64. One in 64 such ids starts with
+ * '-', which the storage tool's argument parser takes for an option and refuses, so those are
+ * drawn again.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Reads the cluster id kept for this home, creating one the first time. */
 async function clusterId(paths: KafkaPaths): Promise<string> {
   try {
     const saved = (await fs.readFile(paths.clusterIdFile, 'utf8')).trim();
-    if (/^[A-Za-z0-9_-]{22}$/.test(saved)) return saved;
+    if (/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(saved)) return saved;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 
-  // Kafka cluster ids are 16 random bytes in unpadded URL-safe base64.
-  const id = randomBytes(16).toString('base64url');
+  const id = newClusterId();
   await writeFileAtomic(paths.clusterIdFile, `${id}\n`);
   return id;
 }
@@ -542,7 +553,7 @@ async function formatStorage(
       'KAFKA_FORMAT_FAILED',
       `Formatting ${paths.dataDir} for Kafka failed (exit code ${result.code ?? 'none'})`,
       {
-        hint: `If the directory holds nothing you need, delete it and start again`,
+        hint: `If the directory holds nothing you need, delete it and start again. The tool said: ${lastLines(result.output, 3).join(' / ')}`,
         context: { output: lastLines(result.output, 20) },
       },
     );

@@ -11,6 +11,7 @@ import {
   ensureKafkaLibrary,
   kafkaPaths,
   localBrokerPort,
+  newClusterId,
   parseJavaMajor,
   renderLog4jProperties,
   renderPom,
@@ -30,6 +31,15 @@ function properties(text: string): Map<string, string> {
     });
   return new Map(entries);
 }
+
+describe('cluster ids', () => {
+  it('are 22 URL-safe base64 characters that never start with a hyphen', () => {
+    // A leading '-' makes the storage tool read the id as an option: one id in 64 would fail.
+    const ids = Array.from({ length: 2000 }, newClusterId);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
 
 describe('server.properties', () => {
   const rendered = properties(
