@@ -45,13 +45,23 @@ export async function ensureTopics(
   }
 }
 
-/** The end offset of every partition of a topic (the offset the next message will get). */
-export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+/**
+ * The end offset of every partition of a topic (the offset the next message will get) and the
+ * id of the cluster that holds it, through one admin connection.
+ */
+export async function topicEnds(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ ends: Map<number, bigint>; clusterId: string }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]));
+    const { clusterId } = await admin.describeCluster();
+    return {
+      ends: new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)])),
+      clusterId,
+    };
   } finally {
     await admin.disconnect();
   }

@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
-import { clusterId, topicEndOffsets } from '../kafka/topics.ts';
+import { topicEnds } from '../kafka/topics.ts';
 
 export interface StreamProgress {
   /** Messages in the topic not yet applied. */
@@ -24,7 +24,7 @@ export async function streamProgress(
   config: Pick<Config, 'topicPrefix' | 'aggregatorGroup'>,
 ): Promise<StreamProgress> {
   const topic = topicNames(config).events;
-  const [ends, cluster] = await Promise.all([topicEndOffsets(kafka, topic), clusterId(kafka)]);
+  const { ends, clusterId: cluster } = await topicEnds(kafka, topic);
   const { rows } = await pool.query<{
     partition: number;
     next_offset: string;
