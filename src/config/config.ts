@@ -29,14 +29,30 @@ export interface Config {
   redisKeyPrefix: string;
   kafkaBrokers: string[];
   kafkaClientId: string;
-  /** Topic names derive from this: `<prefix>.events.v1` and `<prefix>.events.dlq`. */
+  /** Topic names derive from this: `<prefix>.events.v1`, `<prefix>.events.dlq`, `<prefix>.insights.v1`. */
   topicPrefix: string;
   eventPartitions: number;
   aggregatorGroup: string;
   /** A repeated event_id within this much ingestion time is counted once. */
   dedupeWindowMs: number;
-  /** Idle gap, in event time, that closes a session. */
+  /** Idle gap, in event time, that closes a session; also the wall time the idle timer waits. */
   sessionIdleMs: number;
+  /** How often the idle timer looks for open sessions to close. */
+  sessionSweepIntervalMs: number;
+  /** Only sessions that ended (event time) within this much of now get a spotlight. */
+  spotlightWindowMs: number;
+  /** A tag new to a user becomes an emerging interest at this many events... */
+  interestMinEvents: number;
+  /** ...within this much event time of its first event. */
+  interestWindowMs: number;
+  /** The bridge's consumer group, reading the insights topic into the queue. */
+  bridgeGroup: string;
+  /** The bridge pauses while the queue holds more than this many waiting jobs. */
+  bridgeMaxWaiting: number;
+  /** Prefix of the BullMQ queue keys in Redis. */
+  queuePrefix: string;
+  /** Attempts per job before it is kept as failed. */
+  jobAttempts: number;
   /** Where downloaded engines and local service data live; ignored by git. */
   homeDir: string;
   gatewayPort: number;
@@ -79,7 +95,23 @@ export function loadConfig(env: Env = process.env): Config {
     eventPartitions: readInteger(env, 'ALMANAC_EVENT_PARTITIONS', 12, 1, 10_000),
     aggregatorGroup: text(env, 'ALMANAC_AGGREGATOR_GROUP', `${topicPrefix}.aggregator`),
     dedupeWindowMs: readInteger(env, 'ALMANAC_DEDUPE_WINDOW_DAYS', 7, 0, 3650) * 86_400_000,
-    sessionIdleMs: readInteger(env, 'ALMANAC_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    // Minutes in production; seconds, which win when both are set, let a test watch a session end.
+    sessionIdleMs:
+      readInteger(
+        env,
+        'ALMANAC_SESSION_IDLE_SECONDS',
+        readInteger(env, 'ALMANAC_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60,
+        1,
+        86_400,
+      ) * 1000,
+    sessionSweepIntervalMs: readInteger(env, 'ALMANAC_SESSION_SWEEP_SECONDS', 60, 1, 3600) * 1000,
+    spotlightWindowMs: readInteger(env, 'ALMANAC_SPOTLIGHT_WINDOW_DAYS', 7, 0, 3650) * 86_400_000,
+    interestMinEvents: readInteger(env, 'ALMANAC_INTEREST_MIN_EVENTS', 3, 2, 1000),
+    interestWindowMs: readInteger(env, 'ALMANAC_INTEREST_WINDOW_DAYS', 14, 1, 3650) * 86_400_000,
+    bridgeGroup: text(env, 'ALMANAC_BRIDGE_GROUP', `${topicPrefix}.bridge`),
+    bridgeMaxWaiting: readInteger(env, 'ALMANAC_BRIDGE_MAX_WAITING', 10_000, 1, 10_000_000),
+    queuePrefix: text(env, 'ALMANAC_QUEUE_PREFIX', `${text(env, 'ALMANAC_REDIS_PREFIX', '')}bull`),
+    jobAttempts: readInteger(env, 'ALMANAC_JOB_ATTEMPTS', 5, 1, 100),
     homeDir: path.resolve(text(env, 'ALMANAC_HOME', path.join(PROJECT_ROOT, '.almanac'))),
     gatewayPort: readInteger(env, 'PORT', 4000, 0, 65_535),
     profilesSubgraphPort: readInteger(env, 'ALMANAC_PROFILES_PORT', 4001, 0, 65_535),
@@ -92,5 +124,6 @@ export function topicNames(config: Pick<Config, 'topicPrefix'>) {
   return {
     events: `${config.topicPrefix}.events.v1`,
     deadLetters: `${config.topicPrefix}.events.dlq`,
+    insights: `${config.topicPrefix}.insights.v1`,
   };
 }
