@@ -15,7 +15,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { BUNDLED_MOVIELENS, PROJECT_ROOT, loadConfig } from '../src/config/config.ts';
+import { BUNDLED_MOVIELENS, PROJECT_ROOT, loadConfig, topicNames } from '../src/config/config.ts';
 import type { ReadingEvent } from '../src/events/contract.ts';
 import { readMovieLens } from '../src/events/movielens.ts';
 import { EventProducer } from '../src/ingest/event-producer.ts';
@@ -194,7 +194,7 @@ async function main() {
   await admin.end();
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
-  await kafkaAdmin.deleteTopics({ topics: [`${run}.events.v1`, `${run}.events.dlq`] });
+  await kafkaAdmin.deleteTopics({ topics: Object.values(topicNames(config)) });
   await kafkaAdmin.disconnect();
   await deleteRedisKeys(config.redisUrl, `${run}:`);
   await services.stop();

@@ -29,7 +29,7 @@ export interface Config {
   redisKeyPrefix: string;
   kafkaBrokers: string[];
   kafkaClientId: string;
-  /** Topic names derive from this: `<prefix>.events.v1`, `<prefix>.events.dlq`, `<prefix>.insights.v1`. */
+  /** Topic names derive from this: `<prefix>.events.v1`, `<prefix>.insights.v1` and their `.dlq`. */
   topicPrefix: string;
   eventPartitions: number;
   aggregatorGroup: string;
@@ -125,5 +125,6 @@ export function topicNames(config: Pick<Config, 'topicPrefix'>) {
     events: `${config.topicPrefix}.events.v1`,
     deadLetters: `${config.topicPrefix}.events.dlq`,
     insights: `${config.topicPrefix}.insights.v1`,
+    insightDeadLetters: `${config.topicPrefix}.insights.dlq`,
   };
 }

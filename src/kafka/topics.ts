@@ -3,9 +3,9 @@ import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
 
 /**
- * Creates the events and dead-letter topics when missing. Events are keyed by user_id, so the
- * partition count bounds how many aggregators can share the load; it can grow later but never
- * shrink, and growing it moves users between partitions.
+ * Creates the events, insights and dead-letter topics when missing. Events and insight facts are
+ * keyed by user_id, so the partition count bounds how many aggregators (and bridges) can share
+ * the load; it can grow later but never shrink, and growing it moves users between partitions.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -19,6 +19,8 @@ export async function ensureTopics(
     const missing = [
       { topic: topics.events, numPartitions: config.eventPartitions },
       { topic: topics.deadLetters, numPartitions: 1 },
+      { topic: topics.insights, numPartitions: config.eventPartitions },
+      { topic: topics.insightDeadLetters, numPartitions: 1 },
     ].filter(({ topic }) => !existing.has(topic));
     if (missing.length === 0) return;
 

@@ -12,7 +12,19 @@ describe('configuration', () => {
     expect(topicNames(config)).toEqual({
       events: 'almanac.events.v1',
       deadLetters: 'almanac.events.dlq',
+      insights: 'almanac.insights.v1',
+      insightDeadLetters: 'almanac.insights.dlq',
     });
+  });
+
+  it('names the triggered-work settings after the prefixes', () => {
+    const config = loadConfig({ ALMANAC_TOPIC_PREFIX: 'site', ALMANAC_REDIS_PREFIX: 'site:' });
+    expect(config.bridgeGroup).toBe('site.bridge');
+    expect(config.queuePrefix).toBe('site:bull');
+    expect(config.jobAttempts).toBe(5);
+    expect(config.bridgeMaxWaiting).toBe(10_000);
+    expect(config.spotlightWindowMs).toBe(7 * 86_400_000);
+    expect(loadConfig({ ALMANAC_SESSION_IDLE_SECONDS: '5' }).sessionIdleMs).toBe(5000);
   });
 
   it('names the variable that is wrong', () => {
