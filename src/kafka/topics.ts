@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
 
@@ -12,26 +12,30 @@ export async function ensureTopics(
   config: Pick<Config, 'topicPrefix' | 'eventPartitions'>,
 ): Promise<void> {
   const topics = topicNames(config);
+  const wanted = [
+    { topic: topics.events, numPartitions: config.eventPartitions },
+    { topic: topics.deadLetters, numPartitions: 1 },
+    { topic: topics.insights, numPartitions: config.eventPartitions },
+    { topic: topics.insightDeadLetters, numPartitions: 1 },
+  ];
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = [
-      { topic: topics.events, numPartitions: config.eventPartitions },
-      { topic: topics.deadLetters, numPartitions: 1 },
-      { topic: topics.insights, numPartitions: config.eventPartitions },
-      { topic: topics.insightDeadLetters, numPartitions: 1 },
-    ].filter(({ topic }) => !existing.has(topic));
-    if (missing.length === 0) return;
-
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        ...topic,
-        replicationFactor: -1,
-        configEntries: [{ name: 'retention.ms', value: String(7 * 86_400_000) }],
-      })),
-    });
+    // A topic just created may be unknown to the broker answering the next metadata request
+    // for a moment; kafkajs gives up on that at once, so the whole step is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createMissing(admin, wanted);
+        await waitForLeaders(
+          admin,
+          wanted.map(({ topic }) => topic),
+        );
+        return;
+      } catch (error) {
+        if (attempt >= 10 || (error as { retriable?: boolean }).retriable !== true) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   } catch (cause) {
     throw new AlmanacError(
       'KAFKA_TOPICS_FAILED',
@@ -44,6 +48,33 @@ export async function ensureTopics(
     );
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function createMissing(
+  admin: Admin,
+  wanted: { topic: string; numPartitions: number }[],
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter(({ topic }) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: missing.map((topic) => ({
+      ...topic,
+      replicationFactor: -1,
+      configEntries: [{ name: 'retention.ms', value: String(7 * 86_400_000) }],
+    })),
+  });
+}
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  const leaderless = metadata.some(({ partitions }) =>
+    partitions.some((partition) => partition.leader < 0),
+  );
+  if (leaderless) {
+    throw Object.assign(new Error('a partition has no leader yet'), { retriable: true });
   }
 }
 
