@@ -76,12 +76,30 @@ export async function assertMovieLensDirectory(directory: string): Promise<void>
   }
 }
 
-/** Every event of a MovieLens folder: all ratings, then all tags, in file order. */
+/**
+ * Every event of a MovieLens folder, each user's in time order, users in the order ratings.csv
+ * first names them (then users with tags only). Sessions, streaks and milestones are found in
+ * event time as a reader's events arrive, so a replay must deliver each reader's history in the
+ * order it happened; the files list it by movie.
+ *
+ * MovieLens files are grouped by user, so this holds one user's ratings at a time, plus all tag
+ * rows (a small file). Equal times keep file order, ratings first.
+ */
 export async function* readMovieLens(directory: string): AsyncGenerator<ReadingEvent> {
   await assertMovieLensDirectory(directory);
   const movies = await loadMovies(directory);
+  const tagsByUser = await readTagEvents(path.join(directory, 'tags.csv'), movies);
 
   const ratingsFile = path.join(directory, 'ratings.csv');
+  let user: string | undefined;
+  let pending: ReadingEvent[] = [];
+  const flush = () => {
+    const events = [...pending, ...(tagsByUser.get(user!) ?? [])];
+    tagsByUser.delete(user!);
+    pending = [];
+    return inTimeOrder(events);
+  };
+
   for await (const { line, values } of readCsv(ratingsFile)) {
     const { genres, ...event } = baseEvent(
       values.userId ?? '',
@@ -90,15 +108,33 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
       movies,
       `${ratingsFile}:${line}`,
     );
-    yield {
+    if (user !== undefined && event.user_id !== user) yield* flush();
+    user = event.user_id;
+    pending.push({
       event_id: `ml-rating-${values.userId}-${values.movieId}-${values.timestamp}`,
       type: 'rating',
       ...event,
       tags: genres,
-    };
+    });
   }
+  if (user !== undefined) yield* flush();
 
-  const tagsFile = path.join(directory, 'tags.csv');
+  for (const events of tagsByUser.values()) yield* inTimeOrder(events);
+}
+
+/** Sorts by time; Array.prototype.sort is stable, so equal times keep their order. */
+function inTimeOrder(events: ReadingEvent[]): ReadingEvent[] {
+  return events
+    .map((event) => ({ event, time: Date.parse(event.timestamp) }))
+    .sort((a, b) => a.time - b.time)
+    .map(({ event }) => event);
+}
+
+async function readTagEvents(
+  tagsFile: string,
+  movies: Map<number, Movie>,
+): Promise<Map<string, ReadingEvent[]>> {
+  const byUser = new Map<string, ReadingEvent[]>();
   for await (const { line, values } of readCsv(tagsFile)) {
     const { genres, ...event } = baseEvent(
       values.userId ?? '',
@@ -108,11 +144,14 @@ export async function* readMovieLens(directory: string): AsyncGenerator<ReadingE
       `${tagsFile}:${line}`,
     );
     const tag = normalizeTag(values.tag ?? '');
-    yield {
+    let events = byUser.get(event.user_id);
+    if (!events) byUser.set(event.user_id, (events = []));
+    events.push({
       event_id: `ml-tag-${values.userId}-${values.movieId}-${values.timestamp}-${shortDigest(values.tag ?? '')}`,
       type: 'tag',
       ...event,
       tags: [...new Set(tag ? [...genres, tag] : genres)],
-    };
+    });
   }
+  return byUser;
 }

@@ -15,7 +15,12 @@ const BATCH_SIZE = 2000;
  * partition's share under it.
  */
 const BATCH_BYTES = 900 * 1024;
-const BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches ready to send while one is on its way; reading the input goes on meanwhile. Sends go
+ * one after another: two requests in flight to one partition land out of order when the first
+ * is retried, and each reader's events must arrive in the order they were produced.
+ */
+const BATCHES_QUEUED = 4;
 
 /** A line refused before Kafka because Kafka could not carry it. */
 export interface ImportRejection {
@@ -39,7 +44,9 @@ export class EventProducer {
   private readonly topics: ReturnType<typeof topicNames>;
   private pending: Message[] = [];
   private pendingBytes = 0;
-  private inFlight: Promise<unknown>[] = [];
+  /** The send of the latest batch, which starts when every earlier one has been acknowledged. */
+  private sending: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(kafka: Kafka, config: Pick<Config, 'topicPrefix'>) {
     this.producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -93,21 +100,22 @@ export class EventProducer {
     this.pending = [];
     this.pendingBytes = 0;
 
-    const sending = this.producer
-      .send({ topic: this.topics.events, acks: -1, messages })
-      .then(() => (this.counts.produced += messages.length));
-    this.inFlight.push(sending);
-    if (this.inFlight.length >= BATCHES_IN_FLIGHT) {
-      await Promise.all(this.inFlight);
-      this.inFlight = [];
-    }
+    this.queued++;
+    this.sending = this.sending.then(async () => {
+      await this.producer.send({ topic: this.topics.events, acks: -1, messages });
+      this.counts.produced += messages.length;
+      this.queued--;
+    });
+    // A failed send fails every later one in the chain, and the import at its next wait; until
+    // then the failure is held, not reported as unhandled.
+    this.sending.catch(() => undefined);
+    if (this.queued >= BATCHES_QUEUED) await this.sending;
   }
 
   /** Sends what is queued and waits until the broker has acknowledged everything. */
   async flush(): Promise<void> {
     await this.sendPending();
-    await Promise.all(this.inFlight);
-    this.inFlight = [];
+    await this.sending;
   }
 
   async disconnect(): Promise<void> {

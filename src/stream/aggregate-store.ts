@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { decodeEvent, type AcceptedEvent, type RejectionCode } from '../events/contract.ts';
+import { DEFAULT_INSIGHT_SETTINGS, type InsightSettings } from '../insights/detect.ts';
+import { recordInsights, type DetectedInsights } from '../insights/insight-store.ts';
 import { writeCounts } from './count-writer.ts';
 import { timed, type StageTimings } from './stage-timings.ts';
 import { foldEvents, type UserDelta } from './fold.ts';
@@ -57,6 +59,8 @@ export interface AppliedBatch {
   rewind: boolean;
   users: Map<string, UserDelta>;
   rejections: Rejection[];
+  /** Sessions, milestones and interests the batch revealed, recorded with its counts. */
+  insights: DetectedInsights;
 }
 
 /**
@@ -84,10 +88,11 @@ export async function applyBatch(
   now: number,
   beforeCommit?: BeforeCommit,
   timings?: StageTimings,
+  settings: InsightSettings = DEFAULT_INSIGHT_SETTINGS,
 ): Promise<AppliedBatch> {
   await client.query('BEGIN');
   try {
-    const result = await applyInTransaction(client, batch, now, timings);
+    const result = await applyInTransaction(client, batch, now, settings, timings);
     if (beforeCommit) await timed(timings, 'before-commit', () => beforeCommit(result));
     await timed(timings, 'commit', () => client.query('COMMIT'));
     return result;
@@ -101,6 +106,7 @@ async function applyInTransaction(
   client: pg.PoolClient,
   batch: PartitionBatch,
   now: number,
+  settings: InsightSettings,
   timings?: StageTimings,
 ): Promise<AppliedBatch> {
   const stored = await timed(timings, 'lock-offset', () => lockOffset(client, batch));
@@ -122,6 +128,7 @@ async function applyInTransaction(
     rewind: false,
     users: new Map(),
     rejections: [],
+    insights: { facts: [], openSessions: new Map() },
   };
 
   const lastApplied = batch.messages.find((message) => message.offset === stored.nextOffset - 1n);
@@ -167,6 +174,15 @@ async function applyInTransaction(
   if (timings) timings.fold = (timings.fold ?? 0) + performance.now() - foldStart;
 
   await writeDeadLetters(client, batch, result.rejections);
+  // Before the counts: the insights compare the batch with the totals and tags before it.
+  result.insights = await timed(timings, 'insights', () =>
+    recordInsights(
+      client,
+      new Map([...result.users].map(([userId, delta]) => [userId, delta.fresh])),
+      now,
+      settings,
+    ),
+  );
   await writeCounts(client, result.users, timings);
   await advanceOffset(client, batch, result, messageFingerprint(pending[pending.length - 1]!));
 

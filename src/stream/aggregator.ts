@@ -13,10 +13,12 @@ import type { Redis } from 'ioredis';
 import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
 import { printable } from '../events/contract.ts';
+import { encodeFact } from '../insights/facts.ts';
 import { createKafka } from '../kafka/client.ts';
 import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createPool } from '../serving/postgres.ts';
+import { channels } from '../serving/channels.ts';
 import { createRedis } from '../serving/redis.ts';
 import { applyBatch, type AppliedBatch, type PartitionBatch } from './aggregate-store.ts';
 import { timed, type StageTimings } from './stage-timings.ts';
@@ -35,10 +37,10 @@ function isDataRefusal(error: unknown): boolean {
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 /**
  * The broker refuses a request's record batch over its message.max.bytes (1 MiB by default), so
- * dead letters go in requests of at most this many bytes, and each carries at most the first
+ * dead letters and insight facts go in requests of at most this many bytes, and each carries at most the first
  * MAX_DEAD_LETTER_BYTES of its message (the dead_letters table keeps the whole of it).
  */
-const DEAD_LETTER_REQUEST_BYTES = 768 * 1024;
+const PRODUCE_REQUEST_BYTES = 768 * 1024;
 const MAX_DEAD_LETTER_BYTES = 256 * 1024;
 
 /** Splits messages into runs whose values add up to at most `maxBytes` (one message at least). */
@@ -79,6 +81,7 @@ export class StreamAggregator {
   private producer: Producer | undefined;
   private clusterId = '';
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly liveChannels: ReturnType<typeof channels>;
 
   constructor(config: Config, log: Logger = createLogger('aggregator')) {
     this.config = config;
@@ -86,6 +89,7 @@ export class StreamAggregator {
     this.kafka = createKafka(config, 'aggregator');
     this.pool = createPool(config.databaseUrl, 8);
     this.redis = createRedis(config);
+    this.liveChannels = channels(config.redisKeyPrefix);
   }
 
   async start(): Promise<void> {
@@ -195,7 +199,7 @@ export class StreamAggregator {
       for (const result of results) {
         this.record(partitionBatch, result);
         await timed(this.timings, 'after-commit', () =>
-          afterCountsCommitted(this.redis, result.users, this.config.sessionIdleMs).catch((error) =>
+          afterCountsCommitted(this.redis, result, this.liveChannels).catch((error) =>
             this.log.warn('hot state update failed', { error }),
           ),
         );
@@ -253,6 +257,7 @@ export class StreamAggregator {
           Date.now(),
           (result) => this.beforeCommit(batch, result),
           this.timings,
+          this.config,
         );
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -291,8 +296,16 @@ export class StreamAggregator {
           : {}),
       },
     }));
-    for (const messages of chunkByBytes(letters, DEAD_LETTER_REQUEST_BYTES)) {
+    for (const messages of chunkByBytes(letters, PRODUCE_REQUEST_BYTES)) {
       await this.producer!.send({ topic: topicNames(this.config).deadLetters, acks: -1, messages });
+    }
+    // Facts go out before COMMIT, so none is lost to a crash; a replay sends the same ids again.
+    const facts = result.insights.facts.map((fact) => ({
+      key: fact.userId,
+      value: encodeFact(fact),
+    }));
+    for (const messages of chunkByBytes(facts, PRODUCE_REQUEST_BYTES)) {
+      await this.producer!.send({ topic: topicNames(this.config).insights, acks: -1, messages });
     }
     await addRecentEvents(this.redis, result.users.values());
   }

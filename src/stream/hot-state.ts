@@ -1,14 +1,15 @@
 /**
  * The hot per-user state in Redis that the stream layer keeps current: the last 50 events, the
- * current session, and the invalidation of the cached profile.
+ * current session, the invalidation of the cached profile, and the live feed of new events.
  *
  * The recent list is a sorted set scored by event time whose members are the events' JSON, which
  * is the same bytes for the same event: re-adding an event after a replay changes nothing, so the
  * list never holds a duplicate, and late events land in time order.
  */
 import type { Redis } from 'ioredis';
-import { toPublicEvent, type AcceptedEvent } from '../events/contract.ts';
+import { toPublicEvent } from '../events/contract.ts';
 import { RECENT_EVENTS_KEPT, REDIS_TTL_SECONDS, redisKeys } from '../serving/redis-keys.ts';
+import type { AppliedBatch } from './aggregate-store.ts';
 import type { UserDelta } from './fold.ts';
 
 export interface SessionState {
@@ -41,54 +42,38 @@ export async function addRecentEvents(redis: Redis, users: Iterable<UserDelta>):
   }
 }
 
-/** Folds events, in event-time order, into a session that ends after `idleMs` without events. */
-export function advanceSession(
-  state: SessionState | null,
-  events: readonly AcceptedEvent[],
-  idleMs: number,
-): SessionState | null {
-  let session = state;
-  for (const event of [...events].sort((a, b) => a.time - b.time)) {
-    if (!session || event.time - session.lastEventAt > idleMs) {
-      session = { startedAt: event.time, lastEventAt: event.time, events: 1 };
-    } else if (event.time >= session.startedAt - idleMs) {
-      session = {
-        startedAt: Math.min(session.startedAt, event.time),
-        lastEventAt: Math.max(session.lastEventAt, event.time),
-        events: session.events + 1,
-      };
-    }
-  }
-  return session;
-}
-
 /**
- * After the counts commit: drops each changed user's cached profile and moves its session on.
- * Losing this step to a crash costs a stale cache entry for at most its TTL, never a wrong count.
+ * After the counts commit: drops each changed user's cached profile, stores its open session and
+ * tells live subscribers about its new events. Losing this step to a crash costs a stale cache
+ * entry for at most its TTL and a missed live notice, never a wrong count.
  */
 export async function afterCountsCommitted(
   redis: Redis,
-  users: Map<string, UserDelta>,
-  sessionIdleMs: number,
+  result: Pick<AppliedBatch, 'users' | 'insights'>,
+  live: { recent: (userId: string) => string },
 ): Promise<void> {
-  if (users.size === 0) return;
-  const ids = [...users.keys()];
+  if (result.users.size === 0) return;
+  const ids = [...result.users.keys()];
 
-  const stored = await redis.mget(ids.map(redisKeys.session));
   const pipeline = redis.pipeline();
   pipeline.del(...ids.map(redisKeys.profile));
-
-  ids.forEach((userId, index) => {
-    const previous = stored[index] ? (JSON.parse(stored[index]!) as SessionState) : null;
-    const session = advanceSession(previous, users.get(userId)!.fresh, sessionIdleMs);
+  for (const [userId, delta] of result.users) {
+    const session = result.insights.openSessions.get(userId);
     if (session) {
+      const state: SessionState = {
+        startedAt: session.startedAt,
+        lastEventAt: session.lastEventAt,
+        events: session.events,
+      };
       pipeline.set(
         redisKeys.session(userId),
-        JSON.stringify(session),
+        JSON.stringify(state),
         'EX',
         REDIS_TTL_SECONDS.session,
       );
     }
-  });
+    const events = [...delta.fresh].sort((a, b) => a.time - b.time).map(toPublicEvent);
+    pipeline.publish(live.recent(userId), JSON.stringify(events));
+  }
   await pipeline.exec();
 }

@@ -95,3 +95,29 @@ export function topTags(
     .slice(0, limit)
     .map(([tag, count]) => ({ tag, count }));
 }
+
+export interface TruthEvent {
+  seconds: number;
+  tags: string[];
+}
+
+/** Every user's events from the CSV files, in time order (equal times in file order). */
+export function movieLensEventsByUser(directory: string): Map<string, TruthEvent[]> {
+  const genres = new Map<string, string[]>();
+  for (const [movieId, , list] of rows(path.join(directory, 'movies.csv'))) {
+    genres.set(movieId!, list === '(no genres listed)' ? [] : list!.split('|').map(norm));
+  }
+  const byUser = new Map<string, TruthEvent[]>();
+  const add = (userId: string, seconds: number, tags: string[]) => {
+    if (!byUser.has(userId)) byUser.set(userId, []);
+    byUser.get(userId)!.push({ seconds, tags: [...new Set(tags)] });
+  };
+  for (const [userId, movieId, , seconds] of rows(path.join(directory, 'ratings.csv'))) {
+    add(userId!, Number(seconds), genres.get(movieId!) ?? []);
+  }
+  for (const [userId, movieId, tag, seconds] of rows(path.join(directory, 'tags.csv'))) {
+    add(userId!, Number(seconds), [...(genres.get(movieId!) ?? []), norm(tag!)].filter(Boolean));
+  }
+  for (const events of byUser.values()) events.sort((a, b) => a.seconds - b.seconds);
+  return byUser;
+}

@@ -67,6 +67,25 @@ describe('the MovieLens mapping', () => {
     ]);
   });
 
+  it("delivers each user's ratings and tags merged in time order, one user after another", async () => {
+    const directory = await folder({
+      'movies.csv': movies,
+      'ratings.csv':
+        'userId,movieId,rating,timestamp\n7,1,4.0,300\n7,2,4.0,100\n8,1,3.0,50\n7,4,2.0,200\n',
+      'tags.csv': 'userId,movieId,tag,timestamp\n7,3,odd,150\n9,2,fun,10\n8,2,dull,60\n',
+    });
+    const events = await collect(directory);
+    expect(events.map((event) => [event.user_id, Date.parse(event.timestamp) / 1000])).toEqual([
+      ['7', 100],
+      ['7', 150],
+      ['7', 300],
+      ['8', 50],
+      ['8', 60],
+      ['7', 200],
+      ['9', 10],
+    ]);
+  });
+
   it('derives the same event ids from the same rows, and different ids from different tags', async () => {
     const files = {
       'movies.csv': movies,

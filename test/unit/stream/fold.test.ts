@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AcceptedEvent } from '../../../src/events/contract.ts';
 import { foldEvents } from '../../../src/stream/fold.ts';
-import { advanceSession } from '../../../src/stream/hot-state.ts';
 
 const at = (iso: string, userId = 'u1', tags: string[] = [], domain?: string): AcceptedEvent => ({
   eventId: `${userId}-${iso}`,
@@ -76,29 +75,5 @@ describe('calendar arithmetic', () => {
       expect([...delta.days.keys()]).toEqual([date.toISOString().slice(0, 10)]);
       expect([...delta.months.keys()]).toEqual([`${date.toISOString().slice(0, 7)}-01`]);
     }
-  });
-});
-
-describe('the current session', () => {
-  const idle = 30 * 60_000;
-
-  it('grows while events come within the idle limit and restarts after a longer gap', () => {
-    const first = advanceSession(
-      null,
-      [at('2024-01-01T10:00:00Z'), at('2024-01-01T10:29:00Z')],
-      idle,
-    );
-    expect(first).toEqual({
-      startedAt: Date.parse('2024-01-01T10:00:00Z'),
-      lastEventAt: Date.parse('2024-01-01T10:29:00Z'),
-      events: 2,
-    });
-
-    const next = advanceSession(first, [at('2024-01-01T11:00:00Z')], idle);
-    expect(next).toEqual({
-      startedAt: Date.parse('2024-01-01T11:00:00Z'),
-      lastEventAt: Date.parse('2024-01-01T11:00:00Z'),
-      events: 1,
-    });
   });
 });
