@@ -1,6 +1,7 @@
 /**
  * kill -9 the aggregator mid-import, twice, then let two aggregators share the partitions: every
- * count must equal the truth computed from the CSV files, and the recent lists hold no repeat.
+ * count, session, milestone and emerging interest must equal the truth computed from the CSV
+ * files, and the recent lists hold no repeat.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MOVIELENS } from '../../../src/config/config.ts';
@@ -11,7 +12,12 @@ import { createRedis } from '../../../src/serving/redis.ts';
 import { redisKeys } from '../../../src/serving/redis-keys.ts';
 import { streamProgress, waitForCatchUp } from '../../../src/stream/progress.ts';
 import { readStoredUsers, waitUntil } from '../../support/aggregates.ts';
-import { movieLensTruth } from '../../support/movielens-truth.ts';
+import {
+  expectAchievementsMatch,
+  expectInterestsMatch,
+  expectSessionsMatch,
+} from '../../support/insight-truth.ts';
+import { movieLensEventsByUser, movieLensTruth } from '../../support/movielens-truth.ts';
 import { createNamespace } from '../../support/namespace.ts';
 import { startAggregatorProcess, type AggregatorProcess } from '../../support/processes.ts';
 
@@ -75,6 +81,12 @@ describe('an aggregator killed mid-import', () => {
       expect(actual!.tags, `user ${userId} tags`).toEqual(expected.tags);
       expect(actual!.monthEvents, `user ${userId} months`).toEqual(expected.months);
     }
+
+    // Sessions, milestones and interests were each recorded once, despite the replays.
+    const history = movieLensEventsByUser(BUNDLED_MOVIELENS);
+    await expectSessionsMatch(pool, history, ns.config);
+    await expectAchievementsMatch(pool, history);
+    await expectInterestsMatch(pool, history, ns.config);
 
     // Every message in the topic is accounted for exactly once.
     expect(progress.lag).toBe(0n);
