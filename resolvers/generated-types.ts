@@ -1,5 +1,11 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Profile, RecentEvent } from '../src/api/profile.ts';
+import type {
+  Spotlight as SpotlightModel,
+  Achievement as AchievementModel,
+  EmergingInterest as EmergingInterestModel,
+  Session as SessionModel,
+} from '../src/api/insights.ts';
 import type { ApiContext } from '../src/api/context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -19,6 +25,31 @@ export type Scalars = {
   /** An instant as an ISO 8601 string in UTC with milliseconds, like 2018-09-24T14:03:00.000Z. */
   DateTime: { input: Date; output: Date | string };
   _FieldSet: { input: unknown; output: unknown };
+};
+
+/** A milestone, reached once. */
+export type Achievement = {
+  __typename?: 'Achievement';
+  /** Kind and threshold together, like events-100, anniversary-2 or streak-7. */
+  code: Scalars['String']['output'];
+  /** What is counted: events, anniversary (years since the first event) or streak (days in a row). */
+  kind: Scalars['String']['output'];
+  /** The time of the event that reached it. */
+  reachedAt: Scalars['DateTime']['output'];
+  /** The number reached: events counted, years, or days in a row. */
+  threshold: Scalars['Int']['output'];
+};
+
+/** A tag new to a reader that quickly gathered several events. */
+export type EmergingInterest = {
+  __typename?: 'EmergingInterest';
+  /** The time of the event that made it an emerging interest. */
+  emergedAt: Scalars['DateTime']['output'];
+  /** Events with this tag when it emerged. */
+  events: Scalars['Int']['output'];
+  /** The time of the reader's first event with this tag. */
+  firstSeenAt: Scalars['DateTime']['output'];
+  tag: Scalars['String']['output'];
 };
 
 /** One event as the reader's recent history keeps it. */
@@ -60,6 +91,46 @@ export type QueryUsersArgs = {
   ids: Array<Scalars['ID']['input']>;
 };
 
+/**
+ * A run of events with no idle gap longer than the session limit (30 minutes unless configured).
+ * Times are event times.
+ */
+export type Session = {
+  __typename?: 'Session';
+  /**
+   * How it ended: gap (a later event came after the idle limit) or idle (no event arrived for
+   * that long); null while ongoing.
+   */
+  closedBy?: Maybe<Scalars['String']['output']>;
+  /** The last event's time; for the ongoing session, the latest event so far. */
+  endedAt: Scalars['DateTime']['output'];
+  events: Scalars['Int']['output'];
+  /** Whether the session is still open: more events may join it. */
+  ongoing: Scalars['Boolean']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  /** The session's most frequent tags, most first (at most 5). */
+  topTags: Array<TagCount>;
+};
+
+/**
+ * A few sentences about a reader's latest session, written by a language model or, when none
+ * answered, by the offline narrator.
+ */
+export type Spotlight = {
+  __typename?: 'Spotlight';
+  /** When the spotlight was written. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The model asked first, when the offline narrator wrote the text instead; null otherwise. */
+  fallbackFrom?: Maybe<Scalars['String']['output']>;
+  /** The model that wrote it, or offline. */
+  model: Scalars['String']['output'];
+  /** When the narrated session's last event happened (event time). */
+  sessionEndedAt: Scalars['DateTime']['output'];
+  /** When the narrated session began (event time). */
+  sessionStartedAt: Scalars['DateTime']['output'];
+  text: Scalars['String']['output'];
+};
+
 export type TagCount = {
   __typename?: 'TagCount';
   count: Scalars['Count']['output'];
@@ -78,13 +149,24 @@ export type TemporalPatterns = {
 /** A reader and what they have read so far. */
 export type User = {
   __typename?: 'User';
+  /** Milestones reached, earliest first. */
+  achievements: Array<Achievement>;
   /** UTC calendar days with at least one event. */
   activeDays: Scalars['Int']['output'];
+  /** Tags that became a regular part of this reader's reading, most recent first. */
+  emergingInterests: Array<EmergingInterest>;
   firstEventAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   lastEventAt?: Maybe<Scalars['DateTime']['output']>;
   /** The latest events, newest first. Only the last 50 are kept, so limit is 0 to 50. */
   recentEvents: Array<Event>;
+  /**
+   * The latest sessions, newest first: the ongoing one, if any, then those that have ended.
+   * last is 1 to 100.
+   */
+  sessions: Array<Session>;
+  /** The newest spotlight, or null when none has been written for this reader. */
+  spotlight?: Maybe<Spotlight>;
   temporalPatterns: TemporalPatterns;
   /** Most read publications: highest count first, ties by domain; limit 0 to 100. */
   topPublications: Array<PublicationCount>;
@@ -97,6 +179,11 @@ export type User = {
 /** A reader and what they have read so far. */
 export type UserRecentEventsArgs = {
   limit?: Scalars['Int']['input'];
+};
+
+/** A reader and what they have read so far. */
+export type UserSessionsArgs = {
+  last?: Scalars['Int']['input'];
 };
 
 /** A reader and what they have read so far. */
@@ -228,34 +315,52 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Achievement: ResolverTypeWrapper<AchievementModel>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Count: ResolverTypeWrapper<Scalars['Count']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EmergingInterest: ResolverTypeWrapper<EmergingInterestModel>;
   Event: ResolverTypeWrapper<RecentEvent>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PublicationCount: ResolverTypeWrapper<PublicationCount>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Session: ResolverTypeWrapper<SessionModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Spotlight: ResolverTypeWrapper<SpotlightModel>;
   TagCount: ResolverTypeWrapper<TagCount>;
   TemporalPatterns: ResolverTypeWrapper<TemporalPatterns>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   User: ResolverTypeWrapper<Profile>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Achievement: AchievementModel;
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   Count: Scalars['Count']['output'];
   DateTime: Scalars['DateTime']['output'];
+  EmergingInterest: EmergingInterestModel;
   Event: RecentEvent;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   PublicationCount: PublicationCount;
   Query: Record<PropertyKey, never>;
+  Session: SessionModel;
+  Boolean: Scalars['Boolean']['output'];
+  Spotlight: SpotlightModel;
   TagCount: TagCount;
   TemporalPatterns: TemporalPatterns;
-  Int: Scalars['Int']['output'];
   User: Profile;
-  Boolean: Scalars['Boolean']['output'];
+};
+
+export type AchievementResolvers<
+  ContextType = ApiContext,
+  ParentType extends ResolversParentTypes['Achievement'] = ResolversParentTypes['Achievement'],
+> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reachedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export interface CountScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Count'], any> {
@@ -266,6 +371,17 @@ export interface DateTimeScalarConfig
   extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type EmergingInterestResolvers<
+  ContextType = ApiContext,
+  ParentType extends
+    ResolversParentTypes['EmergingInterest'] = ResolversParentTypes['EmergingInterest'],
+> = {
+  emergedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tag?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type EventResolvers<
   ContextType = ApiContext,
@@ -307,6 +423,30 @@ export type QueryResolvers<
   >;
 };
 
+export type SessionResolvers<
+  ContextType = ApiContext,
+  ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session'],
+> = {
+  closedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ongoing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  topTags?: Resolver<Array<ResolversTypes['TagCount']>, ParentType, ContextType>;
+};
+
+export type SpotlightResolvers<
+  ContextType = ApiContext,
+  ParentType extends ResolversParentTypes['Spotlight'] = ResolversParentTypes['Spotlight'],
+> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fallbackFrom?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sessionEndedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sessionStartedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type TagCountResolvers<
   ContextType = ApiContext,
   ParentType extends ResolversParentTypes['TagCount'] = ResolversParentTypes['TagCount'],
@@ -335,7 +475,9 @@ export type UserResolvers<
     FederationReferenceType,
     ContextType
   >;
+  achievements?: Resolver<Array<ResolversTypes['Achievement']>, ParentType, ContextType>;
   activeDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  emergingInterests?: Resolver<Array<ResolversTypes['EmergingInterest']>, ParentType, ContextType>;
   firstEventAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEventAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -345,6 +487,13 @@ export type UserResolvers<
     ContextType,
     RequireFields<UserRecentEventsArgs, 'limit'>
   >;
+  sessions?: Resolver<
+    Array<ResolversTypes['Session']>,
+    ParentType,
+    ContextType,
+    RequireFields<UserSessionsArgs, 'last'>
+  >;
+  spotlight?: Resolver<Maybe<ResolversTypes['Spotlight']>, ParentType, ContextType>;
   temporalPatterns?: Resolver<ResolversTypes['TemporalPatterns'], ParentType, ContextType>;
   topPublications?: Resolver<
     Array<ResolversTypes['PublicationCount']>,
@@ -362,11 +511,15 @@ export type UserResolvers<
 };
 
 export type Resolvers<ContextType = ApiContext> = {
+  Achievement?: AchievementResolvers<ContextType>;
   Count?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  EmergingInterest?: EmergingInterestResolvers<ContextType>;
   Event?: EventResolvers<ContextType>;
   PublicationCount?: PublicationCountResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
+  Spotlight?: SpotlightResolvers<ContextType>;
   TagCount?: TagCountResolvers<ContextType>;
   TemporalPatterns?: TemporalPatternsResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -4,7 +4,8 @@
  * gateway's batch of User references, costs one batch per store rather than one lookup per
  * reader.
  */
-import { badArgument, checkLimit } from '../src/api/arguments.ts';
+import { badArgument, checkLimit, checkRange } from '../src/api/arguments.ts';
+import { MAX_SESSIONS } from '../src/api/insights.ts';
 import { TOP_KEPT } from '../src/api/profile.ts';
 import { RECENT_EVENTS_KEPT } from '../src/serving/redis-keys.ts';
 import type { Resolvers } from './generated-types.ts';
@@ -50,5 +51,18 @@ export const profilesResolvers: Resolvers = {
       if (wanted === 0) return [];
       return (await loaders.recentEvents.load(profile.id)).slice(0, wanted);
     },
+
+    spotlight: (profile, _arguments, { loaders }) => loaders.spotlight.load(profile.id),
+
+    achievements: (profile, _arguments, { loaders }) => loaders.achievements.load(profile.id),
+
+    emergingInterests: (profile, _arguments, { loaders }) =>
+      loaders.emergingInterests.load(profile.id),
+
+    sessions: (profile, { last }, { loaders }) =>
+      loaders.sessions.load({
+        userId: profile.id,
+        last: checkRange(last, 1, MAX_SESSIONS, 'last'),
+      }),
   },
 };

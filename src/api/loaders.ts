@@ -2,16 +2,28 @@
  * The DataLoaders behind every read. A request gets fresh loaders, so nothing is shared between
  * requests except through the stores, and all the lookups a request makes in one tick (a `users`
  * list, the gateway's entity batch) become one batch: one Redis MGET for cached profiles, three
- * SQL statements for the rest, one pipelined round trip for recent events.
+ * SQL statements for the rest, one pipelined round trip for recent events; for the triggered
+ * insights, one MGET for cached spotlights and one SQL statement for the spotlights it lacks, and
+ * one statement each for achievements, emerging interests and sessions.
  */
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
+import {
+  readAchievements,
+  readEmergingInterests,
+  readLatestSpotlights,
+  readSessions,
+  sessionsKey,
+  type SessionsWanted,
+} from './insight-reads.ts';
+import type { Achievement, EmergingInterest, Session, Spotlight } from './insights.ts';
 import { isPossibleUserId, type Profile, type RecentEvent } from './profile.ts';
 import { ProfileCache } from './profile-cache.ts';
 import { readProfiles } from './profile-store.ts';
 import { readRecentEvents } from './recent-events.ts';
+import { readCachedSpotlights } from './spotlight-cache.ts';
 
 /** Bounds the ids in one SQL statement or Redis command; bigger batches are split. */
 const MAX_BATCH = 500;
@@ -28,6 +40,14 @@ export interface Loaders {
   profile: DataLoader<string, Profile | null>;
   /** A reader's kept recent events, newest first (empty when there are none). */
   recentEvents: DataLoader<string, RecentEvent[]>;
+  /** A reader's newest spotlight, or null when none was written. */
+  spotlight: DataLoader<string, Spotlight | null>;
+  /** A reader's achievements, earliest first. */
+  achievements: DataLoader<string, Achievement[]>;
+  /** A reader's emerging interests, newest first. */
+  emergingInterests: DataLoader<string, EmergingInterest[]>;
+  /** A reader's latest `last` sessions, the ongoing one first. */
+  sessions: DataLoader<SessionsWanted, Session[], string>;
 }
 
 /** Profiles from the cache where it has them, from PostgreSQL (then cached) where it does not. */
@@ -57,6 +77,22 @@ async function loadProfiles(
   return ids.map((id) => profiles.get(id) ?? null);
 }
 
+/** Spotlights from `user:{id}:spotlight` where Redis has them, from PostgreSQL where not. */
+async function loadSpotlights(
+  sources: LoaderSources,
+  ids: readonly string[],
+): Promise<(Spotlight | null)[]> {
+  const spotlights = await readCachedSpotlights(sources.redis, ids, sources.log);
+
+  const missing = ids.filter((id) => !spotlights.has(id));
+  if (missing.length > 0) {
+    for (const [id, spotlight] of await readLatestSpotlights(sources.prisma, missing)) {
+      spotlights.set(id, spotlight);
+    }
+  }
+  return ids.map((id) => spotlights.get(id) ?? null);
+}
+
 /** Fresh loaders for one request. */
 export function createLoaders(sources: LoaderSources): Loaders {
   const cache = new ProfileCache(sources.redis, sources.log);
@@ -66,6 +102,17 @@ export function createLoaders(sources: LoaderSources): Loaders {
     }),
     recentEvents: new DataLoader((ids) => readRecentEvents(sources.redis, ids, sources.log), {
       maxBatchSize: MAX_BATCH,
+    }),
+    spotlight: new DataLoader((ids) => loadSpotlights(sources, ids), { maxBatchSize: MAX_BATCH }),
+    achievements: new DataLoader((ids) => readAchievements(sources.prisma, ids), {
+      maxBatchSize: MAX_BATCH,
+    }),
+    emergingInterests: new DataLoader((ids) => readEmergingInterests(sources.prisma, ids), {
+      maxBatchSize: MAX_BATCH,
+    }),
+    sessions: new DataLoader((wanted) => readSessions(sources.prisma, wanted), {
+      maxBatchSize: MAX_BATCH,
+      cacheKeyFn: ({ userId, last }) => sessionsKey(userId, last),
     }),
   };
 }

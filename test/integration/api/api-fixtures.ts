@@ -1,9 +1,11 @@
 /**
- * Shared by the API tests: seeding readers into a namespace's schema and Redis, asking the
- * gateway over HTTP, and a logger that keeps what it is told so tests can count SQL statements.
+ * Shared by the API tests: seeding readers and their insights into a namespace's schema and
+ * Redis, asking the gateway over HTTP, and a logger that keeps what it is told so tests can count
+ * SQL statements.
  */
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { StoredSpotlight } from '../../../src/insights/stored-spotlight.ts';
 import type { Logger } from '../../../src/logger.ts';
 import { redisKeys } from '../../../src/serving/redis-keys.ts';
 
@@ -71,6 +73,133 @@ export async function seedRecentEvents(
 ): Promise<void> {
   const members = events.flatMap((event) => [Date.parse(event.timestamp), JSON.stringify(event)]);
   await redis.zadd(redisKeys.recent(userId), ...members);
+}
+
+/** A spotlight as the narration worker stores it, with every field filled unless overridden. */
+export function storedSpotlight(
+  userId: string,
+  overrides: Partial<StoredSpotlight> = {},
+): StoredSpotlight {
+  return {
+    userId,
+    factId: `session-ended/${userId}/1717236000000`,
+    text: `Spotlight for ${userId}.`,
+    model: 'claude-haiku-4-5',
+    sessionStartedAt: '2024-06-01T10:00:00.000Z',
+    sessionEndedAt: '2024-06-01T10:40:00.000Z',
+    createdAt: '2024-06-01T11:15:00.000Z',
+    ...overrides,
+  };
+}
+
+/** Inserts spotlights into user_spotlights. */
+export async function seedSpotlights(pool: pg.Pool, spotlights: StoredSpotlight[]): Promise<void> {
+  for (const spotlight of spotlights) {
+    await pool.query(
+      `INSERT INTO user_spotlights (fact_id, user_id, text, model, fallback_from,
+                                    session_started_at, session_ended_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        spotlight.factId,
+        spotlight.userId,
+        spotlight.text,
+        spotlight.model,
+        spotlight.fallbackFrom ?? null,
+        spotlight.sessionStartedAt,
+        spotlight.sessionEndedAt,
+        spotlight.createdAt,
+      ],
+    );
+  }
+}
+
+/** Keeps a spotlight in `user:{id}:spotlight`, as the narration worker does. */
+export async function cacheSpotlight(redis: Redis, spotlight: StoredSpotlight): Promise<void> {
+  await redis.set(redisKeys.spotlight(spotlight.userId), JSON.stringify(spotlight), 'EX', 86_400);
+}
+
+export interface SeedSession {
+  userId: string;
+  startedAt: string;
+  endedAt: string;
+  events: number;
+  tagCounts: Record<string, number>;
+  topTags: string[];
+  closedBy: 'gap' | 'idle';
+}
+
+/** Inserts closed sessions into user_sessions. */
+export async function seedSessions(pool: pg.Pool, sessions: SeedSession[]): Promise<void> {
+  for (const session of sessions) {
+    await pool.query(
+      `INSERT INTO user_sessions (user_id, started_at, ended_at, events, tag_counts, top_tags,
+                                  closed_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        session.userId,
+        session.startedAt,
+        session.endedAt,
+        session.events,
+        JSON.stringify(session.tagCounts),
+        session.topTags,
+        session.closedBy,
+      ],
+    );
+  }
+}
+
+export interface SeedOpenSession {
+  userId: string;
+  startedAt: string;
+  lastEventAt: string;
+  events: number;
+  tagCounts: Record<string, number>;
+}
+
+/** Sets a reader's open session in user_insight_state. */
+export async function seedOpenSession(pool: pg.Pool, session: SeedOpenSession): Promise<void> {
+  await pool.query(
+    `INSERT INTO user_insight_state (user_id, session_started_at, session_last_event_at,
+                                     session_events, session_tag_counts, session_seen_at)
+     VALUES ($1, $2, $3, $4, $5, now())`,
+    [
+      session.userId,
+      session.startedAt,
+      session.lastEventAt,
+      session.events,
+      JSON.stringify(session.tagCounts),
+    ],
+  );
+}
+
+/** Inserts achievements: [code, kind, threshold, reachedAt] each. */
+export async function seedAchievements(
+  pool: pg.Pool,
+  userId: string,
+  achievements: [string, string, number, string][],
+): Promise<void> {
+  for (const [code, kind, threshold, reachedAt] of achievements) {
+    await pool.query(
+      `INSERT INTO user_achievements (user_id, code, kind, threshold, reached_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [userId, code, kind, threshold, reachedAt],
+    );
+  }
+}
+
+/** Inserts emerging interests: [tag, firstSeenAt, emergedAt, events] each. */
+export async function seedEmergingInterests(
+  pool: pg.Pool,
+  userId: string,
+  interests: [string, string, string, number][],
+): Promise<void> {
+  for (const [tag, firstSeenAt, emergedAt, events] of interests) {
+    await pool.query(
+      `INSERT INTO user_emerging_interests (user_id, tag, first_seen_at, emerged_at, events)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [userId, tag, firstSeenAt, emergedAt, events],
+    );
+  }
 }
 
 export interface GraphQLResponse<T> {
