@@ -17,6 +17,7 @@ import {
   type UserInsightState,
 } from './detect.ts';
 import { factIds, type InsightFact } from './facts.ts';
+import { timed, type StageTimings } from '../stream/stage-timings.ts';
 
 export interface DetectedInsights {
   /** Facts recorded by this batch, to publish on the insights topic. */
@@ -50,12 +51,18 @@ export async function recordInsights(
   freshByUser: Map<string, readonly AcceptedEvent[]>,
   now: number,
   settings: InsightSettings,
+  timings?: StageTimings,
 ): Promise<DetectedInsights> {
   const detected: DetectedInsights = { facts: [], openSessions: new Map() };
   if (freshByUser.size === 0) return detected;
 
-  const states = await loadStates(client, [...freshByUser.keys()]);
-  const tagStatuses = await loadTagStatuses(client, freshByUser);
+  const states = await timed(timings, 'insights-state', () =>
+    loadStates(client, [...freshByUser.keys()]),
+  );
+  const tagStatuses = await timed(timings, 'insights-tags', () =>
+    loadTagStatuses(client, freshByUser),
+  );
+  const detectStart = performance.now();
 
   const outcomes = new Map<string, UserInsights>();
   for (const [userId, events] of freshByUser) {
@@ -70,12 +77,25 @@ export async function recordInsights(
     if (open) detected.openSessions.set(userId, open);
   }
 
-  await writeStates(client, outcomes, now);
-  const sessions = await insertSessions(client, outcomes, now);
-  await recordLateEvents(client, outcomes, settings.sessionIdleMs);
-  await writeTrials(client, outcomes);
-  const achievements = await insertAchievements(client, outcomes, now);
-  const interests = await insertInterests(client, outcomes, now);
+  if (timings) {
+    timings['insights-detect'] =
+      (timings['insights-detect'] ?? 0) + performance.now() - detectStart;
+  }
+
+  await timed(timings, 'insights-write-state', () => writeStates(client, outcomes, now));
+  const sessions = await timed(timings, 'insights-sessions', () =>
+    insertSessions(client, outcomes, now),
+  );
+  await timed(timings, 'insights-late', () =>
+    recordLateEvents(client, outcomes, settings.sessionIdleMs),
+  );
+  await timed(timings, 'insights-trials', () => writeTrials(client, outcomes));
+  const achievements = await timed(timings, 'insights-achievements', () =>
+    insertAchievements(client, outcomes, now),
+  );
+  const interests = await timed(timings, 'insights-interests', () =>
+    insertInterests(client, outcomes, now),
+  );
   detected.facts.push(...sessions, ...achievements, ...interests);
   return detected;
 }

@@ -5,7 +5,10 @@
  */
 export function channels(prefix: string) {
   return {
-    /** JSON array of the user's events (public form) as each batch of them commits. */
+    /**
+     * JSON array of the user's new events (public form, oldest first, at most the 50 newest of
+     * a batch) as each batch of them commits.
+     */
     recent: (userId: string) => `${prefix}live:recent:${userId}`,
     /** JSON of the user's newest spotlight, as soon as it is stored. */
     spotlight: (userId: string) => `${prefix}live:spotlight:${userId}`,

@@ -175,13 +175,12 @@ async function applyInTransaction(
 
   await writeDeadLetters(client, batch, result.rejections);
   // Before the counts: the insights compare the batch with the totals and tags before it.
-  result.insights = await timed(timings, 'insights', () =>
-    recordInsights(
-      client,
-      new Map([...result.users].map(([userId, delta]) => [userId, delta.fresh])),
-      now,
-      settings,
-    ),
+  result.insights = await recordInsights(
+    client,
+    new Map([...result.users].map(([userId, delta]) => [userId, delta.fresh])),
+    now,
+    settings,
+    timings,
   );
   await writeCounts(client, result.users, timings);
   await advanceOffset(client, batch, result, messageFingerprint(pending[pending.length - 1]!));

@@ -20,14 +20,31 @@ export interface SessionState {
   events: number;
 }
 
+/**
+ * Each user's newest events of the batch, at most as many as the recent list keeps, newest first,
+ * as the JSON the list and the live feed carry. Worked out once per batch, for both.
+ */
+const newestJson = new WeakMap<UserDelta, { time: number; json: string }[]>();
+
+function newestOf(delta: UserDelta): { time: number; json: string }[] {
+  let newest = newestJson.get(delta);
+  if (!newest) {
+    newest = [...delta.fresh]
+      .sort((a, b) => b.time - a.time)
+      .slice(0, RECENT_EVENTS_KEPT)
+      .map((event) => ({ time: event.time, json: JSON.stringify(toPublicEvent(event)) }));
+    newestJson.set(delta, newest);
+  }
+  return newest;
+}
+
 export async function addRecentEvents(redis: Redis, users: Iterable<UserDelta>): Promise<void> {
   const pipeline = redis.pipeline();
   let commands = 0;
 
   for (const delta of users) {
     const key = redisKeys.recent(delta.userId);
-    const newest = [...delta.fresh].sort((a, b) => b.time - a.time).slice(0, RECENT_EVENTS_KEPT);
-    const members = newest.flatMap((event) => [event.time, JSON.stringify(toPublicEvent(event))]);
+    const members = newestOf(delta).flatMap(({ time, json }) => [time, json]);
     pipeline.zadd(key, ...members);
     pipeline.zremrangebyrank(key, 0, -RECENT_EVENTS_KEPT - 1);
     pipeline.expire(key, REDIS_TTL_SECONDS.recent);
@@ -72,8 +89,12 @@ export async function afterCountsCommitted(
         REDIS_TTL_SECONDS.session,
       );
     }
-    const events = [...delta.fresh].sort((a, b) => a.time - b.time).map(toPublicEvent);
-    pipeline.publish(live.recent(userId), JSON.stringify(events));
+    // Oldest first, as they happened; a batch holding more than the recent list keeps is a
+    // backfill, of which a live view shows only the newest anyway.
+    const events = newestOf(delta)
+      .map(({ json }) => json)
+      .reverse();
+    pipeline.publish(live.recent(userId), `[${events.join(',')}]`);
   }
   await pipeline.exec();
 }
