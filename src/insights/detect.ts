@@ -237,9 +237,12 @@ export function detectUserInsights(
     }
   });
 
+  // A trial whose window closed before the newest event seen cannot gain another event from a
+  // history that arrives in order, so it ends here rather than being stored.
+  const newest = ordered[ordered.length - 1]?.time ?? -Infinity;
   for (const tag of trialsTouched) {
     const status = statuses.get(tag)!;
-    if (status.kind === 'trial') {
+    if (status.kind === 'trial' && newest - status.firstSeenAt <= settings.interestWindowMs) {
       result.trials.push({ tag, firstSeenAt: status.firstSeenAt, events: status.events });
     } else if (storedTrials.has(tag)) result.endedTrials.push(tag);
   }

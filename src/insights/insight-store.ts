@@ -59,9 +59,9 @@ export async function recordInsights(
   const states = await timed(timings, 'insights-state', () =>
     loadStates(client, [...freshByUser.keys()]),
   );
-  const tagStatuses = await timed(timings, 'insights-tags', () =>
-    loadTagStatuses(client, freshByUser),
-  );
+  // A reader seen for the first time had no tags: only known readers' tags need looking up.
+  const known = new Map([...freshByUser].filter(([userId]) => states.has(userId)));
+  const tagStatuses = await timed(timings, 'insights-tags', () => loadTagStatuses(client, known));
   const detectStart = performance.now();
 
   const outcomes = new Map<string, UserInsights>();
@@ -69,7 +69,7 @@ export async function recordInsights(
     const outcome = detectUserInsights(
       states.get(userId) ?? EMPTY_STATE,
       events,
-      tagStatuses.get(userId) ?? new Map(),
+      tagStatuses.get(userId) ?? newTags(events),
       settings,
     );
     outcomes.set(userId, outcome);
@@ -100,11 +100,18 @@ export async function recordInsights(
   return detected;
 }
 
+function newTags(events: readonly AcceptedEvent[]): Map<string, TagStatus> {
+  const statuses = new Map<string, TagStatus>();
+  for (const event of events) for (const tag of event.tags) statuses.set(tag, { kind: 'new' });
+  return statuses;
+}
+
 async function loadStates(
   client: pg.PoolClient,
   userIds: string[],
 ): Promise<Map<string, UserInsightState>> {
   // The state rows are locked: the idle-session sweeper may be closing one of these sessions.
+  // Readers with neither counts nor state are new, and left out of the map.
   const { rows } = await client.query<StateRow>(
     `WITH state AS (
        SELECT * FROM user_insight_state WHERE user_id = ANY($1::text[]) FOR UPDATE
@@ -120,6 +127,7 @@ async function loadStates(
 
   const states = new Map<string, UserInsightState>();
   for (const row of rows) {
+    if (row.total_events === null && row.streak_days === null) continue;
     states.set(row.id, {
       session:
         row.session_started_at === null

@@ -198,4 +198,13 @@ describe('emerging interests', () => {
     expect(outcomes.flatMap((outcome) => outcome.interests)).toEqual([]);
     expect(outcomes[1]!.endedTrials).toEqual(['chess']);
   });
+
+  it('keeps no trial whose window closed before the newest event of the batch', () => {
+    const { outcomes } = run(
+      [[at('2024-05-01T10:00:00Z', ['chess']), at('2024-05-20T10:00:00Z', ['go'])]],
+      novel,
+    );
+    expect(outcomes[0]!.trials).toEqual([]);
+    expect(outcomes[0]!.endedTrials).toEqual([]);
+  });
 });
