@@ -14,15 +14,21 @@ function optionalText(value: unknown): string | null {
 
 /** One member of the sorted set as an event, or null when it is not one. */
 export function parseRecentEvent(member: string): RecentEvent | null {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(member);
+    return toRecentEvent(JSON.parse(member));
   } catch {
     return null;
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
+}
 
-  const event = parsed as Record<string, unknown>;
+/**
+ * An event in its public JSON form (what the stream layer stores in the sorted set and publishes
+ * on the recent channel) as a RecentEvent, or null when `value` is not one.
+ */
+export function toRecentEvent(value: unknown): RecentEvent | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+
+  const event = value as Record<string, unknown>;
   if (typeof event.event_id !== 'string' || typeof event.type !== 'string') return null;
   if (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp))) {
     return null;

@@ -1,8 +1,10 @@
 /**
  * The GraphQL API in one call: the profiles subgraph and, in front of it, the gateway that
  * clients use, each on its own port of config.host, with the Prisma and Redis clients they read
- * through. PostgreSQL and Redis are checked before anything listens, so a missing service is one
- * clear error at start rather than a failure on the first query; so is an unmigrated schema.
+ * through; on the gateway's port and path, live subscriptions over WebSocket, with a Redis
+ * connection of their own. PostgreSQL and Redis are checked before anything listens, so a missing
+ * service is one clear error at start rather than a failure on the first query; so is an
+ * unmigrated schema.
  */
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
@@ -17,6 +19,7 @@ import { readSupergraph } from './compose.ts';
 import { startGateway } from './gateway.ts';
 import type { RunningServer } from './http-server.ts';
 import { startProfilesSubgraph } from './profiles-subgraph.ts';
+import { startLiveServer, type LiveStats } from './subscriptions/live-server.ts';
 
 export { composeSupergraph, writeSupergraph } from './compose.ts';
 
@@ -25,9 +28,14 @@ export interface RunningApi {
   url: string;
   /** The profiles subgraph's GraphQL URL; only the gateway needs it. */
   subgraphUrl: string;
-  /** The gateway's HTTP server, for a WebSocket server to share. */
+  /** The gateway's HTTP server, which the subscriptions' WebSocket server shares. */
   httpServer: Server;
-  /** Stops both servers, letting requests in flight finish, then closes the clients. */
+  /** What the live subscriptions hold right now. */
+  liveStats(): LiveStats;
+  /**
+   * Closes the subscriptions' connections, stops both servers, letting requests in flight
+   * finish, then closes the clients.
+   */
   stop(): Promise<void>;
 }
 
@@ -126,11 +134,29 @@ export async function startApi(
     });
     stops.push(gateway.stop);
 
+    // Channel names carry the prefix themselves, so this connection needs none. Quitting it
+    // ends its subscriptions.
+    const subscriber = createRedis(
+      { redisUrl: config.redisUrl, redisKeyPrefix: '' },
+      { failFast: true },
+    );
+    stops.push(() => subscriber.quit().catch(() => subscriber.disconnect()));
+    await checkRedis(subscriber, config.redisUrl);
+    // Stopped before the gateway: its HTTP server cannot close while WebSockets are open.
+    const live = await startLiveServer({
+      httpServer: gateway.httpServer,
+      subscriber,
+      redisKeyPrefix: config.redisKeyPrefix,
+      log,
+    });
+    stops.push(live.stop);
+
     let stopping: Promise<void> | undefined;
     return {
       url: gateway.url,
       subgraphUrl: subgraph.url,
       httpServer: gateway.httpServer,
+      liveStats: live.stats,
       stop: () => (stopping ??= stopAll().then(() => log.info('API stopped'))),
     };
   } catch (error) {
