@@ -187,6 +187,24 @@ async function main() {
     );
   }
 
+  // Insights cost in proportion to what they find: say how much that was per event.
+  const { rows: found } = await pool.query<{
+    sessions: number;
+    milestones: number;
+    interests: number;
+  }>(
+    `SELECT (SELECT count(*) FROM user_sessions)::int AS sessions,
+            (SELECT count(*) FROM user_achievements)::int AS milestones,
+            (SELECT count(*) FROM user_emerging_interests)::int AS interests`,
+  );
+  const perThousand = (n: number) => ((n / total) * 1000).toFixed(0);
+  const { sessions, milestones, interests } = found[0]!;
+  console.log(
+    `\ninsights found   ${sessions} sessions ended, ${milestones} milestones, ` +
+      `${interests} emerging interests (${perThousand(sessions + milestones + interests)} facts ` +
+      `per 1000 events)`,
+  );
+
   await pool.end();
   const admin = new pg.Client({ connectionString: target.connectionString });
   await admin.connect();
