@@ -12,7 +12,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 
-/** Fields one operation may select; `users(ids: [100 ids])` with every profile field is ~30. */
+/** Fields one operation may select; `users(ids: [100 ids])` with every User field is ~50. */
 export const MAX_SELECTED_FIELDS = 500;
 
 function countFields(

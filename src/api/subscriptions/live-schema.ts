@@ -43,7 +43,6 @@ export interface LiveSchemaSources {
   /** The deployment's Redis prefix, which channel names carry. */
   redisKeyPrefix: string;
   log: Logger;
-  limits?: QueueLimits;
 }
 
 /** One update decoded from a channel message, with its size for the queue's byte limit. */
@@ -94,7 +93,7 @@ async function openStream<T>(
 ): Promise<AsyncIterableIterator<T>> {
   let stop: (() => void) | undefined;
   let finished = false;
-  const queue = new BoundedQueue<T>(sources.limits ?? SUBSCRIPTION_QUEUE_LIMITS, () => {
+  const queue = new BoundedQueue<T>(SUBSCRIPTION_QUEUE_LIMITS, () => {
     finished = true;
     stop?.();
   });
@@ -103,7 +102,15 @@ async function openStream<T>(
     message: (text) => {
       const updates = decode(text);
       if (updates.length === 0) sources.log.warn('skipped a live message that is not an update');
-      for (const update of updates) if (!queue.push(update.value, update.bytes)) break;
+      for (const update of updates) {
+        if (finished) break;
+        if (!queue.push(update.value, update.bytes)) {
+          sources.log.warn('ended a subscription whose client fell behind', {
+            ...SUBSCRIPTION_QUEUE_LIMITS,
+          });
+          break;
+        }
+      }
     },
     closed: () => queue.end(),
   });

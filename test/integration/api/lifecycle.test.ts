@@ -51,6 +51,7 @@ describe('arguments', () => {
     ['topTags(limit: -1) { tag }', 'limit must be from 0 to 100, got -1'],
     ['topPublications(limit: 1000) { domain }', 'limit must be from 0 to 100, got 1000'],
     ['recentEvents(limit: 51) { eventId }', 'limit must be from 0 to 50, got 51'],
+    ['sessions(last: 0) { events }', 'last must be from 1 to 100, got 0'],
   ])('refuses %s with BAD_USER_INPUT', async (selection, message) => {
     const answer = await ask(api.url, `{ user(id: "reader") { ${selection} } }`);
     expect(answer.errors).toHaveLength(1);
@@ -89,7 +90,11 @@ describe('query size', () => {
       `{ users(ids: ${ids}) { id totalEvents activeDays firstEventAt lastEventAt
          topTags { tag count } topPublications { domain count }
          temporalPatterns { hourOfDay dayOfWeek }
-         recentEvents { eventId timestamp type url domain title tags } } }`,
+         recentEvents { eventId timestamp type url domain title tags }
+         spotlight { text model fallbackFrom sessionStartedAt sessionEndedAt createdAt }
+         achievements { code kind threshold reachedAt }
+         emergingInterests { tag firstSeenAt emergedAt events }
+         sessions { startedAt endedAt events topTags { tag count } closedBy ongoing } } }`,
     );
     expect(answer.errors).toBeUndefined();
   });
