@@ -11,11 +11,16 @@ const USAGE = `Usage: almanac <command>
   start                         everything on one machine: services, import, API (npm start)
   serve                         serve the GraphQL gateway and the profiles subgraph
   aggregate                     run a stream aggregator (run several to share partitions)
+  bridge                        run the bridge from insight facts to the job queue
+  worker                        run a worker for the triggered jobs (spotlights, idle sessions)
   import movielens <dir>        produce a MovieLens folder's ratings and tags as events
   import jsonl <file>           produce events from a file of JSON objects, one per line
                                   (add --force to import content imported before)
   status                        how far the aggregators are behind the events topic
   services start|stop|status    the local Kafka broker, and what answers where
+  queues                        job counts and the latest failed jobs
+  queues show <jobId>           one job: state, attempts, times, why it failed
+  queues retry <jobId>|--all    run failed jobs again
   costs                         language-model calls and their estimated cost, by model and job
   migrate                       apply the database migrations
   compose                       recompose schema/supergraph.graphql from schema/*.graphql
@@ -28,6 +33,12 @@ const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./commands/start.ts')).startCommand,
   serve: async () => (await import('./commands/serve.ts')).serveCommand,
   aggregate: async () => (await import('./commands/aggregate.ts')).aggregateCommand,
+  bridge: async () => (await import('./commands/bridge.ts')).bridgeCommand,
+  worker: async () => (await import('./commands/worker.ts')).workerCommand,
+  queues: async () => {
+    const { queuesCommand } = await import('./commands/queues.ts');
+    return (args) => queuesCommand(args);
+  },
   import: async () => (await import('./commands/import.ts')).importCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
   services: async () => {

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole platform on one machine, on the bundled MovieLens data. Uses the
- * services that answer and starts local ones where none does, imports the data through Kafka
+ * services that answer and starts local ones where none does, runs the stream aggregator, the
+ * insights bridge and a triggered worker as child processes, imports the data through Kafka
  * (once: a second start finds it imported), waits for the aggregates, serves the gateway and
  * prints a sample query with its answer. Ctrl-C stops everything it started.
  */
@@ -63,13 +64,14 @@ export async function startCommand(): Promise<number> {
   for (const started of services.started) say(`  started ${started}`);
   say(`  using ${describeServices(config)}`);
 
-  let aggregator: ChildProcess | undefined;
+  const children: { process: ChildProcess; name: string }[] = [];
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
   const pool = createPool(config.databaseUrl, 2);
 
   const shutdown = async () => {
     await api?.stop().catch(() => undefined);
-    await stopChild(aggregator);
+    // The aggregator first, so that the bridge and the worker see the last of its facts.
+    for (const child of children) await stopChild(child.process);
     await pool.end().catch(() => undefined);
     await services.stop();
   };
@@ -81,8 +83,10 @@ export async function startCommand(): Promise<number> {
     const kafka = createKafka(config, 'start');
     await ensureTopics(kafka, config);
 
-    aggregator = await startAggregator(config);
-    say('  stream aggregator running');
+    for (const child of PIPELINE) {
+      children.push({ process: await startChild(config, child), name: child.name });
+      say(`  ${child.name} running`);
+    }
 
     say(`Importing MovieLens from ${path.relative(process.cwd(), BUNDLED_MOVIELENS) || '.'}`);
     const showImport = progress();
@@ -111,7 +115,9 @@ export async function startCommand(): Promise<number> {
     const reason = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('signal'));
       process.once('SIGTERM', () => resolve('signal'));
-      aggregator!.once('exit', (code) => resolve(`the stream aggregator exited (code ${code})`));
+      for (const child of children) {
+        child.process.once('exit', (code) => resolve(`the ${child.name} exited (code ${code})`));
+      }
       // `npm start` killed with SIGTERM leaves this process behind without telling it; being
       // handed to another parent is the sign to stop too.
       const parent = process.ppid;
@@ -165,9 +171,24 @@ function compactJson(value: unknown): string {
   });
 }
 
-/** Runs the aggregator as a child process, as it runs in production, and waits until it is up. */
-async function startAggregator(config: Config): Promise<ChildProcess> {
-  const child = fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ['aggregate'], {
+/** The long-running processes of the pipeline, in the order they start. */
+const PIPELINE: readonly PipelineProcess[] = [
+  { command: 'aggregate', name: 'stream aggregator', code: 'AGGREGATOR_START_FAILED' },
+  { command: 'bridge', name: 'insights bridge', code: 'BRIDGE_START_FAILED' },
+  { command: 'worker', name: 'triggered worker', code: 'WORKER_START_FAILED' },
+];
+
+interface PipelineProcess {
+  /** The almanac command that runs it. */
+  command: string;
+  name: string;
+  /** The error code when it does not start. */
+  code: string;
+}
+
+/** Runs one almanac command as a child process, as it runs in production, until it is up. */
+async function startChild(config: Config, child: PipelineProcess): Promise<ChildProcess> {
+  const running = fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), [child.command], {
     env: {
       LOG_LEVEL: 'warn',
       ...process.env,
@@ -180,30 +201,19 @@ async function startAggregator(config: Config): Promise<ChildProcess> {
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () =>
-        reject(
-          new AlmanacError(
-            'AGGREGATOR_START_FAILED',
-            'the stream aggregator did not start within 60 s',
-          ),
-        ),
+      () => reject(new AlmanacError(child.code, `the ${child.name} did not start within 60 s`)),
       60_000,
     );
-    child.once('message', () => {
+    running.once('message', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.once('exit', (code) => {
+    running.once('exit', (code) => {
       clearTimeout(timer);
-      reject(
-        new AlmanacError(
-          'AGGREGATOR_START_FAILED',
-          `the stream aggregator exited with code ${code}`,
-        ),
-      );
+      reject(new AlmanacError(child.code, `the ${child.name} exited with code ${code}`));
     });
   });
-  return child;
+  return running;
 }
 
 async function stopChild(child: ChildProcess | undefined): Promise<void> {
