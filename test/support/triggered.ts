@@ -1,0 +1,254 @@
+/**
+ * For the triggered-work tests: insight facts as the aggregator and the sweeper publish them,
+ * produced straight to a namespace's insights topic, and bridge and worker processes started as
+ * `almanac bridge` and `almanac worker` start them.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT, topicNames, type Config } from '../../src/config/config.ts';
+import {
+  encodeFact,
+  factIds,
+  type AchievementFact,
+  type InsightFact,
+  type SessionEndedFact,
+} from '../../src/insights/facts.ts';
+import { createKafka } from '../../src/kafka/client.ts';
+import type { Narration, Narrator } from '../../src/llm/narrator.ts';
+import type { SpotlightFacts } from '../../src/llm/spotlight-facts.ts';
+import type { InsightsQueue } from '../../src/triggered/queue.ts';
+import type { JobState } from 'bullmq';
+
+const MINUTE = 60_000;
+
+/** A session that ended `minutesAgo` before now (wall time), as the aggregator reports it. */
+export function sessionEnded(
+  userId: string,
+  minutesAgo: number,
+  options: { minutes?: number; events?: number; tags?: string[] } = {},
+): SessionEndedFact {
+  const endedAt = Date.now() - minutesAgo * MINUTE;
+  const startedAt = endedAt - (options.minutes ?? 20) * MINUTE;
+  const events = options.events ?? 6;
+  const tags = options.tags ?? ['drama', 'comedy'];
+  return {
+    id: factIds.sessionEnded(userId, startedAt),
+    kind: 'session-ended',
+    userId,
+    occurredAt: endedAt,
+    detectedAt: Date.now(),
+    session: {
+      startedAt,
+      endedAt,
+      events,
+      topTags: tags.map((tag, index) => ({ tag, count: events - index })),
+      closedBy: 'gap',
+    },
+  };
+}
+
+export function achievement(userId: string, threshold: number): AchievementFact {
+  const code = `events-${threshold}`;
+  return {
+    id: factIds.achievement(userId, code),
+    kind: 'achievement',
+    userId,
+    occurredAt: Date.now() - MINUTE,
+    detectedAt: Date.now(),
+    achievement: { code, kind: 'events', threshold, reachedAt: Date.now() - MINUTE },
+  };
+}
+
+/**
+ * Produces facts to the namespace's insights topic, keyed by user, as the aggregator does. The
+ * producer is idempotent so that the topic holds each message once: a plain producer that retries
+ * a request (a topic created a moment ago, a busy broker) may write part of it twice, which the
+ * bridge absorbs but which would blur what a test counts.
+ */
+export async function produceFacts(
+  config: Config,
+  facts: readonly InsightFact[],
+  raw: readonly Buffer[] = [],
+): Promise<void> {
+  const producer = createKafka(config, 'test-facts').producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const messages = [
+      ...facts.map((fact) => ({ key: fact.userId, value: encodeFact(fact) })),
+      ...raw.map((value) => ({ key: 'raw', value })),
+    ];
+    for (let start = 0; start < messages.length; start += 500) {
+      await producer.send({
+        topic: topicNames(config).insights,
+        acks: -1,
+        messages: messages.slice(start, start + 500),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** A narrator that counts its calls and can be held up, to catch a job mid-narration. */
+export class CountingNarrator implements Narrator {
+  calls = 0;
+  /** Facts of every call, to check what a spotlight was written from. */
+  readonly seen: SpotlightFacts[] = [];
+  delayMs = 0;
+  failures = 0;
+
+  async spotlight(facts: SpotlightFacts): Promise<Narration> {
+    this.calls++;
+    this.seen.push(facts);
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('narrator unavailable (test)');
+    }
+    return { text: `Spotlight number ${this.calls}.`, model: 'test-model' };
+  }
+}
+
+export interface TriggeredProcess {
+  child: ChildProcess;
+  /** SIGKILL, no goodbye: what a crash or an OOM kill looks like. */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function configEnv(config: Config): Record<string, string> {
+  return {
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    ALMANAC_REDIS_PREFIX: config.redisKeyPrefix,
+    KAFKA_BROKERS: config.kafkaBrokers.join(','),
+    ALMANAC_TOPIC_PREFIX: config.topicPrefix,
+    ALMANAC_EVENT_PARTITIONS: String(config.eventPartitions),
+    ALMANAC_BRIDGE_MAX_WAITING: String(config.bridgeMaxWaiting),
+    ALMANAC_QUEUE_PREFIX: config.queuePrefix,
+    ALMANAC_JOB_ATTEMPTS: String(config.jobAttempts),
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/**
+ * `almanac bridge`, or a triggered worker with short lock timings (test/support/worker-process.ts)
+ * so that a killed one's job is found stalled within seconds.
+ */
+export async function startTriggeredProcess(
+  kind: 'bridge' | 'worker',
+  config: Config,
+  env: Record<string, string> = {},
+): Promise<TriggeredProcess> {
+  const child =
+    kind === 'bridge'
+      ? fork(path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ['bridge'], {
+          env: { ...process.env, ...configEnv(config), ...env },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
+      : fork(path.join(PROJECT_ROOT, 'test', 'support', 'worker-process.ts'), [], {
+          env: { ...process.env, ...configEnv(config), ...env },
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start in 60 s`)), 60_000);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited early with ${code}`)));
+  });
+
+  return {
+    child,
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Waits until the queue holds the job in `state` (and, if given, `check` holds for it). */
+export async function waitForJob(
+  queue: InsightsQueue,
+  jobId: string,
+  state: JobState,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await queue.getJobState(jobId);
+    if (current === state) return;
+    if (Date.now() > deadline) {
+      throw new Error(`job ${jobId} is ${current} after ${timeoutMs} ms, not ${state}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Messages of a topic and how many of them a consumer group has committed. A topic created a
+ * moment ago may not have its leaders known to every broker yet; that is asked again.
+ */
+export async function groupProgress(
+  config: Config,
+  groupId: string,
+  topic: string,
+): Promise<{ total: number; committed: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readGroupProgress(config, groupId, topic);
+    } catch (error) {
+      if (attempt >= 20 || (error as { name?: string }).name !== 'KafkaJSProtocolError')
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function readGroupProgress(
+  config: Config,
+  groupId: string,
+  topic: string,
+): Promise<{ total: number; committed: number }> {
+  const admin = createKafka(config, 'test-progress').admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const lows = new Map(ends.map((end) => [end.partition, Number(end.low)]));
+    const committed = (offsets?.partitions ?? []).reduce((sum, { partition, offset }) => {
+      const next = Number(offset);
+      return sum + (next < 0 ? 0 : next - (lows.get(partition) ?? 0));
+    }, 0);
+    const total = ends.reduce((sum, end) => sum + Number(end.high) - Number(end.low), 0);
+    return { total, committed };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls `check` every few milliseconds until it holds; fails naming `what`. */
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
