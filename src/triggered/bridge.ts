@@ -189,8 +189,9 @@ export class InsightBridge {
   }
 
   private async resumeWhenDrained(): Promise<void> {
-    while (!this.stopping) {
+    for (;;) {
       await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
+      if (this.stopping) return;
       let pending: number;
       try {
         pending = await pendingJobs(this.queue!);
@@ -198,6 +199,7 @@ export class InsightBridge {
         this.log.warn('could not count the queue; still paused', { error });
         continue;
       }
+      if (this.stopping) return;
       if (pending > this.resumeAt) continue;
 
       this.paused = false;
