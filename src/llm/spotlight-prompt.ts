@@ -1,7 +1,13 @@
 /**
- * The spotlight prompt. The system part never changes, so it is sent with a cache marker and
- * later calls read it from the prompt cache; the user part is the summary as JSON, numbers and
- * scrubbed tags only.
+ * The spotlight prompt. The system part never changes, so it is sent with a cache marker; the
+ * user part is the summary as JSON, numbers and scrubbed tags only.
+ *
+ * The API caches a prefix only from a model-dependent size on (4,096 tokens for Claude Haiku 4.5,
+ * 1,024 for Sonnet 4.5), and these instructions are some 300 tokens, so today the marker changes
+ * nothing and each call pays the full input price. Padding them to the threshold would cost more
+ * than it saves: a cached read of 4,096 tokens is billed like some 410 uncached ones. The marker
+ * stays so that longer stable prompts (scheduled work with the quality model) are cached as
+ * soon as they pass the threshold, which the cost ledger's cache columns show.
  */
 import type { SpotlightSummary } from './spotlight-facts.ts';
 
