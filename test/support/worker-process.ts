@@ -5,6 +5,11 @@
  */
 import { runTriggeredWorker } from '../../workers/triggered.ts';
 
-await runTriggeredWorker({ lockDurationMs: 2000, stalledIntervalMs: 1000, scheduleSweep: false });
+await runTriggeredWorker({
+  lockDurationMs: 2000,
+  stalledIntervalMs: 1000,
+  // The idle-session timer runs only where a test asks for it, so that it races no other test.
+  scheduleSweep: process.env.ALMANAC_TEST_SWEEP === 'on',
+});
 // As bin/almanac.js does: an HTTP client's idle keep-alive socket must not keep a stopped worker.
 process.exit(0);
