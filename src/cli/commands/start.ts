@@ -31,6 +31,8 @@ const SAMPLE_QUERY = `query Profile($id: ID!) {
     topPublications { domain count }
     temporalPatterns { hourOfDay dayOfWeek }
     recentEvents(limit: 3) { timestamp type title tags }
+    sessions(last: 2) { startedAt endedAt events topTags { tag count } }
+    achievements { code reachedAt }
   }
 }`;
 
@@ -110,6 +112,11 @@ export async function startCommand(): Promise<number> {
     api = await startApi(config);
     say(`GraphQL gateway: ${api.url}`);
     await printSample(pool, api.url);
+    say(
+      `\nLive updates: subscriptions over ${api.url.replace(/^http/, 'ws')}, for example\n` +
+        `  subscription { recentActivity(userId: "1") { timestamp type tags } }\n` +
+        `  subscription { spotlightUpdated(userId: "1") { text model } }`,
+    );
 
     say('\nServing until Ctrl-C.');
     const reason = await new Promise<string>((resolve) => {
