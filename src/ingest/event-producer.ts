@@ -49,7 +49,13 @@ export class EventProducer {
   private queued = 0;
 
   constructor(kafka: Kafka, config: Pick<Config, 'topicPrefix'>) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+    // Idempotent: a request retried after a lost acknowledgement is not written twice, which
+    // would otherwise show up as duplicates the aggregator has to drop.
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     this.topics = topicNames(config);
   }
 

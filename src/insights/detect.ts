@@ -46,6 +46,8 @@ export interface ClosedSession extends OpenSession {
 /** The per-user state carried from batch to batch, with the counts as they were before it. */
 export interface UserInsightState {
   session: OpenSession | null;
+  /** Event time at which the reader's latest closed session ended. */
+  lastSessionEndedAt: number | null;
   /** Day number (days since 1970-01-01 UTC) of the latest active day. */
   streakDay: number | null;
   streakDays: number;
@@ -57,6 +59,7 @@ export interface UserInsightState {
 
 export const EMPTY_STATE: UserInsightState = {
   session: null,
+  lastSessionEndedAt: null,
   streakDay: null,
   streakDays: 0,
   totalEvents: 0,
@@ -82,7 +85,11 @@ export interface TagTrial {
 export interface UserInsights {
   state: UserInsightState;
   closedSessions: ClosedSession[];
-  /** Events older than the open session by more than the idle limit: history arriving late. */
+  /**
+   * History arriving late: events older than the open session by more than the idle limit, or,
+   * with no session open, within the idle limit of the end of the latest closed one (a session
+   * the idle timer closed before this event arrived).
+   */
   lateEvents: AcceptedEvent[];
   achievements: AchievementSummary[];
   interests: InterestSummary[];
@@ -125,14 +132,20 @@ function addToSession(session: OpenSession, event: AcceptedEvent): void {
 /**
  * Applies one user's new events, in time order, to the state the previous batch left.
  * `tagStatus` must hold every tag the events carry, as it stood before the batch.
+ *
+ * An event stamped after `now` (the contract allows a day of clock skew) counts as happening
+ * now: taken at its word, one such event would make every later real event look like history.
  */
 export function detectUserInsights(
   prior: UserInsightState,
   events: readonly AcceptedEvent[],
   tagStatus: ReadonlyMap<string, TagStatus>,
   settings: InsightSettings,
+  now: number = Date.now(),
 ): UserInsights {
-  const ordered = [...events].sort((a, b) => a.time - b.time);
+  const ordered = events
+    .map((event) => (event.time > now ? { ...event, time: now } : event))
+    .sort((a, b) => a.time - b.time);
   const result: UserInsights = {
     state: { ...prior, session: prior.session && { ...prior.session } },
     closedSessions: [],
@@ -161,9 +174,15 @@ export function detectUserInsights(
   ordered.forEach((event, index) => {
     // Sessions.
     const session = state.session;
-    if (!session) state.session = startSession(event);
-    else if (event.time - session.lastEventAt > settings.sessionIdleMs) {
+    if (!session) {
+      const closedEnd = state.lastSessionEndedAt;
+      if (closedEnd !== null && event.time <= closedEnd + settings.sessionIdleMs) {
+        result.lateEvents.push(event);
+        state.lastSessionEndedAt = Math.max(closedEnd, event.time);
+      } else state.session = startSession(event);
+    } else if (event.time - session.lastEventAt > settings.sessionIdleMs) {
       result.closedSessions.push({ ...session, closedBy: 'gap' });
+      state.lastSessionEndedAt = session.lastEventAt;
       state.session = startSession(event);
     } else if (event.time < session.startedAt - settings.sessionIdleMs) {
       result.lateEvents.push(event);
@@ -224,16 +243,19 @@ export function detectUserInsights(
         continue;
       }
       const events = status.events + 1;
+      // A late event may come before the tag's first one: the trial then starts earlier, and the
+      // interest emerges no earlier than the event it was noticed at.
+      const firstSeenAt = Math.min(status.firstSeenAt, event.time);
       trialsTouched.add(tag);
       if (events >= settings.interestMinEvents) {
         result.interests.push({
           tag,
-          firstSeenAt: status.firstSeenAt,
-          emergedAt: event.time,
+          firstSeenAt,
+          emergedAt: Math.max(event.time, status.firstSeenAt),
           events,
         });
         statuses.set(tag, { kind: 'settled' });
-      } else statuses.set(tag, { ...status, events });
+      } else statuses.set(tag, { kind: 'trial', firstSeenAt, events });
     }
   });
 

@@ -37,6 +37,7 @@ interface StateRow {
   session_tag_counts: Record<string, number> | null;
   streak_day: number | null;
   streak_days: number | null;
+  last_session_ended_at: Date | null;
 }
 
 const ms = (date: Date | null) => (date === null ? null : date.getTime());
@@ -71,6 +72,7 @@ export async function recordInsights(
       events,
       tagStatuses.get(userId) ?? newTags(events),
       settings,
+      now,
     );
     outcomes.set(userId, outcome);
     const open = outcome.state.session;
@@ -118,7 +120,7 @@ async function loadStates(
      )
      SELECT i.id, u.total_events, u.first_event_at, u.last_event_at,
             s.session_started_at, s.session_last_event_at, s.session_events,
-            s.session_tag_counts, s.streak_day, s.streak_days
+            s.session_tag_counts, s.streak_day, s.streak_days, s.last_session_ended_at
      FROM unnest($1::text[]) AS i(id)
      LEFT JOIN users u ON u.id = i.id
      LEFT JOIN state s ON s.user_id = i.id`,
@@ -138,6 +140,7 @@ async function loadStates(
               events: row.session_events ?? 0,
               tagCounts: new Map(Object.entries(row.session_tag_counts ?? {})),
             },
+      lastSessionEndedAt: ms(row.last_session_ended_at),
       streakDay: row.streak_day,
       streakDays: row.streak_days ?? 0,
       totalEvents: Number(row.total_events ?? 0),
@@ -206,7 +209,9 @@ async function writeStates(
   const tagCounts: string[] = [];
   const streakDay: (number | null)[] = [];
   const streakDays: number[] = [];
+  const lastEnded: (number | null)[] = [];
   for (const [userId, { state }] of outcomes) {
+    lastEnded.push(state.lastSessionEndedAt === null ? null : seconds(state.lastSessionEndedAt));
     ids.push(userId);
     started.push(state.session ? seconds(state.session.startedAt) : null);
     last.push(state.session ? seconds(state.session.lastEventAt) : null);
@@ -218,11 +223,12 @@ async function writeStates(
 
   await client.query(
     `INSERT INTO user_insight_state AS s (user_id, session_started_at, session_last_event_at,
-       session_events, session_tag_counts, session_seen_at, streak_day, streak_days)
+       session_events, session_tag_counts, session_seen_at, streak_day, streak_days,
+       last_session_ended_at)
      SELECT id, to_timestamp(st), to_timestamp(la), ev, tc::jsonb,
-            CASE WHEN st IS NULL THEN NULL ELSE to_timestamp($8) END, sd, sn
+            CASE WHEN st IS NULL THEN NULL ELSE to_timestamp($8) END, sd, sn, to_timestamp(le)
      FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[],
-                 $7::int[]) AS t(id, st, la, ev, tc, sd, sn)
+                 $7::int[], $9::float8[]) AS t(id, st, la, ev, tc, sd, sn, le)
      ON CONFLICT (user_id) DO UPDATE SET
        session_started_at = excluded.session_started_at,
        session_last_event_at = excluded.session_last_event_at,
@@ -230,8 +236,9 @@ async function writeStates(
        session_tag_counts = excluded.session_tag_counts,
        session_seen_at = excluded.session_seen_at,
        streak_day = excluded.streak_day,
-       streak_days = excluded.streak_days`,
-    [ids, started, last, events, tagCounts, streakDay, streakDays, seconds(now)],
+       streak_days = excluded.streak_days,
+       last_session_ended_at = excluded.last_session_ended_at`,
+    [ids, started, last, events, tagCounts, streakDay, streakDays, seconds(now), lastEnded],
   );
 }
 
@@ -294,10 +301,10 @@ function insertSessions(
 }
 
 /**
- * History that arrives after later events have been sessionised joins the recorded session it
- * falls within the idle limit of, or else is recorded as a session of its own. It is history, so
- * it prompts nothing. Rare by construction (replays are produced in time order per user): one
- * statement per late event.
+ * History that arrives after later events were sessionised joins the recorded sessions within the
+ * idle limit of it, merging them when it bridges two, or else is recorded as a session of its
+ * own ('late'). It is history, so it prompts nothing. Rare by construction (replays are produced
+ * in time order per reader), so it goes one event at a time.
  */
 async function recordLateEvents(
   client: pg.PoolClient,
@@ -306,33 +313,54 @@ async function recordLateEvents(
 ): Promise<void> {
   for (const [userId, outcome] of outcomes) {
     for (const event of outcome.lateEvents) {
-      const tagCounts = JSON.stringify(Object.fromEntries(event.tags.map((tag) => [tag, 1])));
-      const joined = await client.query(
-        `UPDATE user_sessions SET
-           started_at = least(started_at, to_timestamp($2)),
-           ended_at = greatest(ended_at, to_timestamp($2)),
-           events = events + 1,
-           tag_counts = almanac_merge_counts(tag_counts, $3::jsonb)
-         WHERE ctid = (
-           SELECT ctid FROM user_sessions
-           WHERE user_id = $1
-             AND started_at <= to_timestamp($2) + $4 * interval '1 millisecond'
-             AND ended_at >= to_timestamp($2) - $4 * interval '1 millisecond'
-           ORDER BY started_at LIMIT 1
-         )`,
-        [userId, seconds(event.time), tagCounts, idleMs],
+      const { rows } = await client.query<{
+        started_at: Date;
+        ended_at: Date;
+        events: number;
+        tag_counts: Record<string, number>;
+        closed_by: string;
+      }>(
+        `SELECT started_at, ended_at, events, tag_counts, closed_by FROM user_sessions
+         WHERE user_id = $1
+           AND started_at <= to_timestamp($2) + $3 * interval '1 millisecond'
+           AND ended_at >= to_timestamp($2) - $3 * interval '1 millisecond'
+         ORDER BY started_at
+         FOR UPDATE`,
+        [userId, seconds(event.time), idleMs],
       );
-      if (joined.rowCount === 0) {
+
+      const tagCounts = new Map<string, number>();
+      const add = (tag: string, count: number) =>
+        tagCounts.set(tag, (tagCounts.get(tag) ?? 0) + count);
+      for (const tag of event.tags) add(tag, 1);
+      for (const row of rows) {
+        for (const [tag, count] of Object.entries(row.tag_counts)) add(tag, count);
+      }
+      const startedAt = Math.min(event.time, ...rows.map((row) => row.started_at.getTime()));
+      const endedAt = Math.max(event.time, ...rows.map((row) => row.ended_at.getTime()));
+      const events = 1 + rows.reduce((sum, row) => sum + row.events, 0);
+
+      if (rows.length > 0) {
         await client.query(
-          `INSERT INTO user_sessions (user_id, started_at, ended_at, events, tag_counts, top_tags,
-             closed_by)
-           VALUES ($1, to_timestamp($2), to_timestamp($2), 1, $3::jsonb, $4::text[], 'late')
-           ON CONFLICT (user_id, started_at) DO UPDATE SET
-             events = user_sessions.events + 1,
-             tag_counts = almanac_merge_counts(user_sessions.tag_counts, excluded.tag_counts)`,
-          [userId, seconds(event.time), tagCounts, event.tags.slice(0, 5)],
+          `DELETE FROM user_sessions WHERE user_id = $1 AND started_at = ANY($2::timestamptz[])`,
+          [userId, rows.map((row) => row.started_at)],
         );
       }
+      await client.query(
+        `INSERT INTO user_sessions (user_id, started_at, ended_at, events, tag_counts, top_tags,
+           closed_by)
+         VALUES ($1, to_timestamp($2), to_timestamp($3), $4, $5::jsonb, $6::text[], $7)`,
+        [
+          userId,
+          seconds(startedAt),
+          seconds(endedAt),
+          events,
+          JSON.stringify(Object.fromEntries(tagCounts)),
+          topTags(tagCounts).map((entry) => entry.tag),
+          // A session joined keeps how it was closed; one of its own was never open.
+          rows[0]?.closed_by ?? 'late',
+        ],
+      );
     }
   }
 }

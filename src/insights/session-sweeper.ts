@@ -78,7 +78,8 @@ async function closeSome(
     const facts = await insertClosedSessions(client, sessions, now);
     await client.query(
       `UPDATE user_insight_state SET session_started_at = NULL, session_last_event_at = NULL,
-         session_events = 0, session_tag_counts = '{}', session_seen_at = NULL
+         session_events = 0, session_tag_counts = '{}', session_seen_at = NULL,
+         last_session_ended_at = session_last_event_at
        WHERE user_id = ANY($1::text[])`,
       [rows.map((row) => row.user_id)],
     );

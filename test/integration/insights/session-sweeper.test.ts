@@ -22,11 +22,11 @@ const aggregator = new StreamAggregator(ns.config);
 let producer: Producer;
 let sequence = 0;
 
-async function read(userId: string, tags: string[]): Promise<void> {
+async function read(userId: string, tags: string[], secondsAgo = 0): Promise<void> {
   const event = {
     event_id: `live-${sequence++}`,
     user_id: userId,
-    timestamp: new Date().toISOString(),
+    timestamp: new Date(Date.now() - secondsAgo * 1000).toISOString(),
     type: 'read',
     domain: 'paper.example',
     tags,
@@ -67,8 +67,10 @@ afterAll(async () => {
 
 describe('closing idle sessions', () => {
   it('closes a live session once the idle limit of wall time has passed, and only then', async () => {
-    await read('ada', ['chess']);
-    await read('ada', ['chess', 'go']);
+    // Read a while ago (their arrival, not their time, starts the idle timer): the next event,
+    // stamped now, is then well past the idle limit in event time too.
+    await read('ada', ['chess'], 4 * IDLE_SECONDS);
+    await read('ada', ['chess', 'go'], 4 * IDLE_SECONDS - 1);
     await waitUntil(async () => (await totalEvents('ada')) === 2, 30_000, 'two events applied');
 
     const published: InsightFact[] = [];

@@ -89,6 +89,54 @@ describe('sessions in event time', () => {
   });
 });
 
+describe('events out of time', () => {
+  it('takes an event stamped after now as happening now', () => {
+    const now = Date.parse('2024-01-01T10:00:00Z');
+    const outcome = detectUserInsights(
+      EMPTY_STATE,
+      [at('2024-01-02T08:00:00Z'), at('2024-01-01T09:59:00Z')],
+      none,
+      settings,
+      now,
+    );
+    expect(outcome.state.session).toMatchObject({ lastEventAt: now, events: 2 });
+    expect(outcome.lateEvents).toEqual([]);
+  });
+
+  it('sets aside an event within the idle limit of a session already closed, when none is open', () => {
+    const closedAt = Date.parse('2024-01-01T10:00:00Z');
+    const prior = { ...EMPTY_STATE, lastSessionEndedAt: closedAt, totalEvents: 3 };
+    const late = detectUserInsights(prior, [at('2024-01-01T10:20:00Z')], none, settings);
+    expect(late.lateEvents).toHaveLength(1);
+    expect(late.state.session).toBeNull();
+    expect(late.state.lastSessionEndedAt).toBe(Date.parse('2024-01-01T10:20:00Z'));
+
+    const fresh = detectUserInsights(prior, [at('2024-01-01T10:31:00Z')], none, settings);
+    expect(fresh.lateEvents).toEqual([]);
+    expect(fresh.state.session?.events).toBe(1);
+  });
+
+  it('starts a trial earlier for a late event and never has an interest emerge before it began', () => {
+    const status = new Map<string, TagStatus>([
+      ['chess', { kind: 'trial', firstSeenAt: Date.parse('2024-03-11T00:00:00Z'), events: 2 }],
+    ]);
+    const outcome = detectUserInsights(
+      { ...EMPTY_STATE, totalEvents: 2 },
+      [at('2024-03-01T00:00:00Z', ['chess'])],
+      status,
+      settings,
+    );
+    expect(outcome.interests).toEqual([
+      {
+        tag: 'chess',
+        firstSeenAt: Date.parse('2024-03-01T00:00:00Z'),
+        emergedAt: Date.parse('2024-03-11T00:00:00Z'),
+        events: 3,
+      },
+    ]);
+  });
+});
+
 describe('milestones', () => {
   it('marks the 100th and 500th event at their event times, once', () => {
     const start = Date.parse('2024-01-01T00:00:00Z');
