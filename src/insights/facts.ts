@@ -95,7 +95,25 @@ export function encodeFact(fact: InsightFact): Buffer {
 
 const KINDS: readonly FactKind[] = ['session-ended', 'achievement', 'emerging-interest'];
 
-/** Parses a fact from the insights topic; throws INSIGHT_FACT_INVALID when it is not one. */
+/**
+ * Bounds for what a fact may carry. User ids are at most 128 characters and tags at most 100 by
+ * the event contract; the bounds leave room for that to grow, and keep out a fact so large that
+ * it has no business in a queue job.
+ */
+const MAX_ID_LENGTH = 512;
+const MAX_USER_ID_LENGTH = 256;
+const MAX_TEXT_LENGTH = 200;
+const MAX_TOP_TAGS = 50;
+
+/**
+ * Parses a fact from the insights topic; throws INSIGHT_FACT_INVALID, naming the first field
+ * that is wrong, when it is not one.
+ *
+ * Every field the jobs read is checked here, so that a malformed message is dead-lettered once
+ * by the bridge instead of failing a job on every retry (or, worse, the bridge itself). The fact
+ * returned is a fresh object with only the fields a fact has: whatever else the message carried
+ * never reaches the queue.
+ */
 export function decodeFact(value: Buffer | null): InsightFact {
   let parsed: unknown;
   try {
@@ -103,24 +121,119 @@ export function decodeFact(value: Buffer | null): InsightFact {
   } catch {
     throw new AlmanacError('INSIGHT_FACT_INVALID', 'insight fact is not JSON');
   }
-  const fact = parsed as Partial<InsightFact> | null;
-  const shaped =
-    fact !== null &&
-    typeof fact === 'object' &&
-    typeof fact.id === 'string' &&
-    typeof fact.userId === 'string' &&
-    typeof fact.occurredAt === 'number' &&
-    typeof fact.detectedAt === 'number' &&
-    KINDS.includes(fact.kind as FactKind) &&
-    typeof (fact as Record<string, unknown>)[payloadField(fact.kind as FactKind)] === 'object';
-  if (!shaped) {
-    throw new AlmanacError('INSIGHT_FACT_INVALID', 'insight fact lacks id, userId, kind or times');
+  if (!isRecord(parsed)) {
+    throw new AlmanacError('INSIGHT_FACT_INVALID', 'insight fact is not a JSON object');
   }
-  return fact as InsightFact;
+
+  const fact = new FieldReader(parsed, '');
+  const base = {
+    id: fact.text('id', MAX_ID_LENGTH),
+    userId: fact.text('userId', MAX_USER_ID_LENGTH),
+    occurredAt: fact.number('occurredAt'),
+    detectedAt: fact.number('detectedAt'),
+  };
+  const kind = fact.oneOf('kind', KINDS);
+  if (kind === 'session-ended') return { ...base, kind, session: readSession(fact) };
+  if (kind === 'achievement') return { ...base, kind, achievement: readAchievement(fact) };
+  return { ...base, kind, interest: readInterest(fact) };
 }
 
-function payloadField(kind: FactKind): string {
-  if (kind === 'session-ended') return 'session';
-  if (kind === 'achievement') return 'achievement';
-  return 'interest';
+function readSession(fact: FieldReader): SessionSummary {
+  const session = fact.object('session');
+  const startedAt = session.number('startedAt');
+  const endedAt = session.number('endedAt');
+  if (endedAt < startedAt) {
+    throw invalid('session.endedAt must not be before session.startedAt');
+  }
+  return {
+    startedAt,
+    endedAt,
+    events: session.count('events'),
+    topTags: session.list('topTags', MAX_TOP_TAGS).map((entry) => ({
+      tag: entry.text('tag', MAX_TEXT_LENGTH),
+      count: entry.number('count'),
+    })),
+    closedBy: session.oneOf('closedBy', ['gap', 'idle'] as const),
+  };
+}
+
+function readAchievement(fact: FieldReader): AchievementSummary {
+  const achievement = fact.object('achievement');
+  return {
+    code: achievement.text('code', MAX_TEXT_LENGTH),
+    kind: achievement.oneOf('kind', ['events', 'anniversary', 'streak'] as const),
+    threshold: achievement.count('threshold'),
+    reachedAt: achievement.number('reachedAt'),
+  };
+}
+
+function readInterest(fact: FieldReader): InterestSummary {
+  const interest = fact.object('interest');
+  return {
+    tag: interest.text('tag', MAX_TEXT_LENGTH),
+    firstSeenAt: interest.number('firstSeenAt'),
+    emergedAt: interest.number('emergedAt'),
+    events: interest.count('events'),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(problem: string): AlmanacError {
+  return new AlmanacError('INSIGHT_FACT_INVALID', `insight fact ${problem}`);
+}
+
+/** Reads typed fields of one JSON object, throwing with the field's path when one is wrong. */
+class FieldReader {
+  private readonly record: Record<string, unknown>;
+  private readonly path: string;
+
+  constructor(record: Record<string, unknown>, path: string) {
+    this.record = record;
+    this.path = path;
+  }
+
+  text(name: string, maxLength: number): string {
+    const value = this.record[name];
+    if (typeof value === 'string' && value.length > 0 && value.length <= maxLength) return value;
+    throw invalid(`${this.path}${name} must be a string of 1 to ${maxLength} characters`);
+  }
+
+  /** A time in ms, or another number that must be finite. */
+  number(name: string): number {
+    const value = this.record[name];
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    throw invalid(`${this.path}${name} must be a finite number`);
+  }
+
+  count(name: string): number {
+    const value = this.record[name];
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+    throw invalid(`${this.path}${name} must be a whole number, 0 or more`);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.record[name];
+    if (allowed.includes(value as T)) return value as T;
+    throw invalid(`${this.path}${name} must be one of ${allowed.join(', ')}`);
+  }
+
+  object(name: string): FieldReader {
+    const value = this.record[name];
+    if (isRecord(value)) return new FieldReader(value, `${this.path}${name}.`);
+    throw invalid(`${this.path}${name} must be an object`);
+  }
+
+  list(name: string, maxItems: number): FieldReader[] {
+    const value = this.record[name];
+    if (!Array.isArray(value) || value.length > maxItems) {
+      throw invalid(`${this.path}${name} must be an array of at most ${maxItems} items`);
+    }
+    return value.map((item, index) => {
+      if (isRecord(item)) return new FieldReader(item, `${this.path}${name}[${index}].`);
+      throw invalid(`${this.path}${name}[${index}] must be an object`);
+    });
+  }
 }
