@@ -6,8 +6,9 @@
  * replaying years of history must not narrate every one of its sessions. Achievements and
  * interests are always queued; their jobs are cheap.
  */
+import { isAlmanacError } from '../errors.ts';
+import { printable } from '../events/contract.ts';
 import { decodeFact, factJobId, type InsightFact } from '../insights/facts.ts';
-import { AlmanacError, isAlmanacError } from '../errors.ts';
 
 export interface FactMessage {
   offset: string;
@@ -31,7 +32,7 @@ export interface FactJobPlan {
   jobs: FactJob[];
   /** Session-ended facts too old for a spotlight, left out. */
   stale: number;
-  /** Messages that are not facts, for the dead-letter topic. */
+  /** Messages that could not be made into jobs, for the dead-letter topic. */
   rejected: RejectedFact[];
 }
 
@@ -40,7 +41,14 @@ export function isSpotlightDue(endedAt: number, now: number, spotlightWindowMs: 
   return now - endedAt <= spotlightWindowMs;
 }
 
-/** Jobs for the facts among `messages`, in their order. */
+/** Dead-letter reasons are cut to this many characters. */
+const MAX_REASON_LENGTH = 300;
+
+/**
+ * Jobs for the facts among `messages`, in their order. A message that cannot be made into a job,
+ * for whatever reason, is rejected rather than thrown: an error thrown from here would stop the
+ * bridge at that message, and on every restart at the same one.
+ */
 export function planFactJobs(
   messages: readonly FactMessage[],
   now: number,
@@ -48,51 +56,33 @@ export function planFactJobs(
 ): FactJobPlan {
   const plan: FactJobPlan = { jobs: [], stale: 0, rejected: [] };
   for (const message of messages) {
-    let fact: InsightFact;
     try {
-      fact = decodeFact(message.value);
-      checkTimes(fact);
+      const fact = decodeFact(message.value);
+      if (
+        fact.kind === 'session-ended' &&
+        !isSpotlightDue(fact.session.endedAt, now, spotlightWindowMs)
+      ) {
+        plan.stale++;
+        continue;
+      }
+      plan.jobs.push({ name: fact.kind, data: fact, opts: { jobId: factJobId(fact) } });
     } catch (error) {
-      if (!isAlmanacError(error)) throw error;
       plan.rejected.push({
         offset: message.offset,
         value: message.value ?? Buffer.alloc(0),
-        code: error.code,
-        reason: error.message,
+        ...rejection(error),
       });
-      continue;
     }
-
-    if (
-      fact.kind === 'session-ended' &&
-      !isSpotlightDue(fact.session.endedAt, now, spotlightWindowMs)
-    ) {
-      plan.stale++;
-      continue;
-    }
-    plan.jobs.push({ name: fact.kind, data: fact, opts: { jobId: factJobId(fact) } });
   }
   return plan;
 }
 
-/**
- * decodeFact() checks a fact's envelope; the times the jobs compute with are checked here, so a
- * malformed session fails once, at the bridge, rather than on every retry of its job.
- */
-function checkTimes(fact: InsightFact): void {
-  if (fact.kind !== 'session-ended') return;
-  const { startedAt, endedAt, events } = fact.session;
-  if (
-    Number.isFinite(startedAt) &&
-    Number.isFinite(endedAt) &&
-    endedAt >= startedAt &&
-    Number.isInteger(events) &&
-    Array.isArray(fact.session.topTags)
-  ) {
-    return;
-  }
-  throw new AlmanacError(
-    'INSIGHT_FACT_INVALID',
-    'session-ended fact lacks a valid start, end, event count or tags',
-  );
+function rejection(error: unknown): { code: string; reason: string } {
+  if (isAlmanacError(error)) return { code: error.code, reason: error.message };
+
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    code: 'INSIGHT_FACT_UNUSABLE',
+    reason: printable(reason).slice(0, MAX_REASON_LENGTH),
+  };
 }

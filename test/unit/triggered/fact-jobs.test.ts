@@ -82,6 +82,7 @@ describe('planning jobs from the insights topic', () => {
         message(7, Buffer.from('{"id":')),
         message(8, null),
         message(9, Buffer.from(JSON.stringify(broken))),
+        message(10, Buffer.from(JSON.stringify({ ...session('u1', NOW), session: null }))),
       ],
       NOW,
       WINDOW,
@@ -94,7 +95,12 @@ describe('planning jobs from the insights topic', () => {
       {
         offset: '9',
         code: 'INSIGHT_FACT_INVALID',
-        reason: 'session-ended fact lacks a valid start, end, event count or tags',
+        reason: 'insight fact session.endedAt must not be before session.startedAt',
+      },
+      {
+        offset: '10',
+        code: 'INSIGHT_FACT_INVALID',
+        reason: 'insight fact session must be an object',
       },
     ]);
     expect(plan.rejected[0]!.value.toString()).toBe('{"id":');

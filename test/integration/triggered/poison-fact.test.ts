@@ -1,0 +1,132 @@
+/**
+ * A message on the insights topic that parses as JSON and has a fact's envelope, but whose
+ * payload is not what its kind promises, is dead-lettered with its reason; the facts around it,
+ * on the same partition, become jobs and every offset is committed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicNames } from '../../../src/config/config.ts';
+import { encodeFact, factJobId } from '../../../src/insights/facts.ts';
+import { createKafka } from '../../../src/kafka/client.ts';
+import { ensureTopics } from '../../../src/kafka/topics.ts';
+import { silentLogger } from '../../../src/logger.ts';
+import { InsightBridge } from '../../../src/triggered/bridge.ts';
+import {
+  createQueueConnection,
+  openInsightsQueue,
+  type InsightsQueue,
+} from '../../../src/triggered/queue.ts';
+import { createNamespace } from '../../support/namespace.ts';
+import { achievement, groupProgress, pollUntil, sessionEnded } from '../../support/triggered.ts';
+
+const ns = createNamespace('poison_fact', { ALMANAC_BRIDGE_MAX_WAITING: '100000' });
+const topics = topicNames(ns.config);
+const connection = createQueueConnection(ns.config);
+const bridge = new InsightBridge(ns.config, { log: silentLogger });
+let queue: InsightsQueue;
+
+const POISON = [
+  '{"id":"x","userId":"u","occurredAt":1,"detectedAt":1,"kind":"session-ended","session":null}',
+  '{"id":"y","userId":"u","occurredAt":1,"detectedAt":1,"kind":"achievement","achievement":[]}',
+  '{"id":"z","userId":"u","occurredAt":1,"detectedAt":1,"kind":"emerging-interest",' +
+    '"interest":{"tag":7,"firstSeenAt":1,"emergedAt":1,"events":1}}',
+];
+
+beforeAll(async () => {
+  await ns.migrate();
+  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
+  queue = openInsightsQueue(ns.config, connection);
+  await bridge.start();
+});
+
+afterAll(async () => {
+  await bridge.stop();
+  await queue.close();
+  connection.disconnect();
+  await ns.cleanup();
+});
+
+/** Produces the values in order under one key, so they share a partition. */
+async function produceInOrder(values: Buffer[]): Promise<void> {
+  const producer = createKafka(ns.config, 'test-poison').producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: topics.insights,
+      acks: -1,
+      messages: values.map((value) => ({ key: 'u', value })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function readDeadLetters(count: number) {
+  const consumer = createKafka(ns.config, 'test-dlq').consumer({ groupId: `${ns.id}.dlq-reader` });
+  const letters: { headers: Record<string, string>; value: string }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.insightDeadLetters, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
+      letters.push({ headers, value: message.value?.toString() ?? '' });
+    },
+  });
+  try {
+    await pollUntil(async () => letters.length >= count, 30_000, 'dead letters');
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters;
+}
+
+describe('a poison message on the insights topic', () => {
+  it('is dead-lettered, and the facts before and after it become jobs', async () => {
+    const before = [sessionEnded('u', 10), achievement('u', 100)];
+    const after = [sessionEnded('u', 5), achievement('u', 1000)];
+    await produceInOrder([
+      ...before.map(encodeFact),
+      ...POISON.map((value) => Buffer.from(value)),
+      ...after.map(encodeFact),
+    ]);
+
+    await pollUntil(
+      async () => {
+        const { total, committed } = await groupProgress(
+          ns.config,
+          ns.config.bridgeGroup,
+          topics.insights,
+        );
+        return total === 7 && committed === 7;
+      },
+      30_000,
+      'the bridge to commit every message',
+      200,
+    );
+
+    const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1);
+    expect(new Set(jobs.map((job) => job.id))).toEqual(
+      new Set([...before, ...after].map(factJobId)),
+    );
+    expect(bridge.totals).toMatchObject({ messages: 7, enqueued: 4, deadLettered: 3 });
+
+    const letters = await readDeadLetters(3);
+    expect(letters.map((letter) => letter.value)).toEqual(POISON);
+    for (const letter of letters) {
+      expect(letter.headers).toMatchObject({
+        'almanac-reason-code': 'INSIGHT_FACT_INVALID',
+        'almanac-source-topic': topics.insights,
+      });
+    }
+    expect(letters.map((letter) => letter.headers['almanac-reason'])).toEqual([
+      'insight fact session must be an object',
+      'insight fact achievement must be an object',
+      'insight fact interest.tag must be a string of 1 to 200 characters',
+    ]);
+  });
+});
