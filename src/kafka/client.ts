@@ -1,6 +1,8 @@
 /**
- * Kafka clients. kafkajs logs through our logger (at debug, apart from errors), so a missing
- * broker shows up as one clear line from the caller rather than a wall of retries.
+ * Kafka clients. kafkajs logs through our logger at debug, its errors included: most are the
+ * retries of a request, so a missing broker shows up as one clear line from the caller rather
+ * than a wall of them. What does need a person, a consumer that crashed, is reported at error
+ * level by the consumer's owner (consumer-crash.ts).
  */
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Config } from '../config/config.ts';

@@ -15,6 +15,7 @@ import { AlmanacError } from '../errors.ts';
 import { printable } from '../events/contract.ts';
 import { encodeFact } from '../insights/facts.ts';
 import { createKafka } from '../kafka/client.ts';
+import { exitOnConsumerCrash } from '../kafka/consumer-crash.ts';
 import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createPool } from '../serving/postgres.ts';
@@ -111,6 +112,7 @@ export class StreamAggregator {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
+    exitOnConsumerCrash(this.consumer, this.log);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topics.events, fromBeginning: true });
     await this.consumer.run({

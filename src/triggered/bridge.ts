@@ -19,6 +19,7 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { topicNames, type Config } from '../config/config.ts';
 import { createKafka } from '../kafka/client.ts';
+import { exitOnConsumerCrash } from '../kafka/consumer-crash.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { planFactJobs, type RejectedFact } from './fact-jobs.ts';
@@ -51,6 +52,11 @@ export interface BridgeOptions {
   log?: Logger;
   /** How often a paused bridge counts the queue. */
   pollIntervalMs?: number;
+  /**
+   * Ends the process when the consumer crashed and kafkajs will not restart it (see
+   * consumer-crash.ts); process.exit unless given.
+   */
+  exit?: (code: number) => void;
 }
 
 export class InsightBridge {
@@ -66,6 +72,7 @@ export class InsightBridge {
   private readonly kafka: Kafka;
   private readonly topics: ReturnType<typeof topicNames>;
   private readonly pollIntervalMs: number;
+  private readonly exit: ((code: number) => void) | undefined;
   private readonly slice: number;
   /** The queue is back under this many pending jobs before a paused bridge resumes. */
   private readonly resumeAt: number;
@@ -83,6 +90,7 @@ export class InsightBridge {
     this.kafka = createKafka(config, 'bridge');
     this.topics = topicNames(config);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.exit = options.exit;
     // A slice of at most half the bound fits again as soon as the bridge resumes.
     this.slice = Math.max(1, Math.min(MAX_SLICE, Math.ceil(config.bridgeMaxWaiting / 2)));
     this.resumeAt = Math.floor(config.bridgeMaxWaiting / 2);
@@ -104,6 +112,7 @@ export class InsightBridge {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
+    exitOnConsumerCrash(this.consumer, this.log, this.exit);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topics.insights, fromBeginning: true });
     await this.consumer.run({
@@ -210,8 +219,9 @@ export class InsightBridge {
   }
 
   /**
-   * Messages that are not facts go to `<prefix>.insights.dlq` with the reason in headers, as
-   * invalid events go to the events' dead-letter topic; the log names only where they were.
+   * Messages that could not be made into jobs go to `<prefix>.insights.dlq` with the reason in
+   * headers, as invalid events go to the events' dead-letter topic; the log names only where
+   * they were.
    */
   private async deadLetter(partition: number, rejected: RejectedFact[]): Promise<void> {
     if (rejected.length === 0) return;
@@ -238,7 +248,7 @@ export class InsightBridge {
       });
     }
     for (const rejection of rejected) {
-      this.log.warn('message on the insights topic is not a fact; dead-lettered', {
+      this.log.warn('message on the insights topic made no job; dead-lettered', {
         partition,
         offset: rejection.offset,
         code: rejection.code,
