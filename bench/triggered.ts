@@ -164,6 +164,10 @@ async function seedReaders(pool: pg.Pool, now: number): Promise<Reader[]> {
       ],
     );
   }
+  // A spotlight is written only for a stored reader.
+  await pool.query(`INSERT INTO users (id) SELECT unnest($1::text[])`, [
+    readers.map((reader) => reader.userId),
+  ]);
   await pool.query(
     `INSERT INTO user_active_days (user_id, day, events)
      SELECT u, DATE '1970-01-01' + d, 5 FROM unnest($1::text[], $2::int[]) AS x(u, d)`,

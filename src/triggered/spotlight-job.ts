@@ -6,11 +6,18 @@
  * Idempotent by the fact id: a spotlight already stored for it is reused without asking the
  * narrator again, whether the job is a retry after a Redis failure, a job that stalled when its
  * worker died, or a fact the bridge queued again after its job record was removed.
+ *
+ * Only a stored reader (a users row) gets a spotlight. One who is not (removed since, or a fact
+ * about an id that was never counted) gets nothing written, cached or announced, and costs no
+ * model call. The aggregator publishes a fact just before the transaction that stores a new
+ * reader commits, though, so a reader missing for a fact detected moments ago may be on the way:
+ * that job fails and is retried with backoff until READER_COMMIT_GRACE_MS have passed.
  */
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { SessionEndedFact } from '../insights/facts.ts';
 import type { Narrator } from '../llm/narrator.ts';
+import { AlmanacError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { channels } from '../serving/channels.ts';
 import { isSpotlightDue } from './fact-jobs.ts';
@@ -28,9 +35,19 @@ export interface SpotlightJobContext {
   log: Logger;
 }
 
+/**
+ * How long after a fact's detection (wall time) a missing reader is taken for one whose row is
+ * not committed yet, rather than one who is not there. Far longer than a batch's commit takes,
+ * and longer than the clocks of two hosts should disagree.
+ */
+export const READER_COMMIT_GRACE_MS = 30_000;
+
 export interface SpotlightOutcome {
-  /** 'written' when the narrator wrote it now, 'reused' when it was stored before. */
-  spotlight: 'written' | 'reused' | 'too-old';
+  /**
+   * 'written' when the narrator wrote it now, 'reused' when it was stored before, 'no-reader'
+   * when the reader is not stored, 'too-old' when the session ended before the window.
+   */
+  spotlight: 'written' | 'reused' | 'no-reader' | 'too-old';
   /** Whether it became the reader's newest spotlight and was announced. */
   published: boolean;
   model?: string;
@@ -41,6 +58,17 @@ export async function runSpotlightJob(
   fact: SessionEndedFact,
   now = Date.now(),
 ): Promise<SpotlightOutcome> {
+  if (!(await readerIsStored(context.pool, fact.userId))) {
+    if (now - fact.detectedAt < READER_COMMIT_GRACE_MS) {
+      throw new AlmanacError('SPOTLIGHT_READER_PENDING', 'the reader is not stored yet', {
+        retriable: true,
+        hint: 'The batch that found the session may not have committed; the job is retried',
+      });
+    }
+    context.log.debug('reader is not stored; no spotlight', { factId: fact.id });
+    return { spotlight: 'no-reader', published: false };
+  }
+
   let spotlight = await findSpotlight(context.pool, fact.id);
   let written = false;
 
@@ -66,4 +94,9 @@ export async function runSpotlightJob(
     model: spotlight.model,
   });
   return { spotlight: written ? 'written' : 'reused', published, model: spotlight.model };
+}
+
+async function readerIsStored(pool: pg.Pool, userId: string): Promise<boolean> {
+  const { rowCount } = await pool.query('SELECT 1 FROM users WHERE id = $1', [userId]);
+  return rowCount === 1;
 }

@@ -18,6 +18,7 @@ import type { Narration, Narrator } from '../../src/llm/narrator.ts';
 import type { SpotlightFacts } from '../../src/llm/spotlight-facts.ts';
 import type { InsightsQueue } from '../../src/triggered/queue.ts';
 import type { JobState } from 'bullmq';
+import type pg from 'pg';
 
 const MINUTE = 60_000;
 
@@ -57,6 +58,16 @@ export function achievement(userId: string, threshold: number): AchievementFact 
     detectedAt: Date.now(),
     achievement: { code, kind: 'events', threshold, reachedAt: Date.now() - MINUTE },
   };
+}
+
+/**
+ * Stores readers as the aggregator does at their first event (a users row each): a spotlight is
+ * written only for a reader that is stored.
+ */
+export async function addReaders(pool: pg.Pool, userIds: readonly string[]): Promise<void> {
+  await pool.query(`INSERT INTO users (id) SELECT unnest($1::text[]) ON CONFLICT (id) DO NOTHING`, [
+    userIds,
+  ]);
 }
 
 /**

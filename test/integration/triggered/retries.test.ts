@@ -23,6 +23,7 @@ import { TriggeredWorker } from '../../../src/triggered/worker.ts';
 import { createNamespace } from '../../support/namespace.ts';
 import {
   CountingNarrator,
+  addReaders,
   produceFacts,
   sessionEnded,
   waitForJob,
@@ -45,6 +46,7 @@ beforeAll(async () => {
   await ns.migrate();
   await ensureTopics(createKafka(ns.config, 'test'), ns.config);
   queue = openInsightsQueue(ns.config, connection);
+  await addReaders(pool, ['reader-7', 'reader-8', 'reader-9']);
   await bridge.start();
   await worker.start();
 });

@@ -20,7 +20,7 @@ import {
 } from '../../../src/triggered/queue.ts';
 import { TriggeredWorker } from '../../../src/triggered/worker.ts';
 import { createNamespace } from '../../support/namespace.ts';
-import { produceFacts, sessionEnded, waitForJob } from '../../support/triggered.ts';
+import { addReaders, produceFacts, sessionEnded, waitForJob } from '../../support/triggered.ts';
 import {
   messageAnswer,
   startFakeMessagesApi,
@@ -62,6 +62,10 @@ async function narrate(narrator: Narrator, facts: SessionEndedFact[]): Promise<v
   });
   await worker.start();
   try {
+    await addReaders(
+      pool,
+      facts.map((fact) => fact.userId),
+    );
     await produceFacts(ns.config, facts);
     for (const fact of facts) await waitForJob(queue, factJobId(fact), 'completed');
   } finally {

@@ -22,6 +22,7 @@ import { TriggeredWorker } from '../../../src/triggered/worker.ts';
 import { createNamespace } from '../../support/namespace.ts';
 import {
   CountingNarrator,
+  addReaders,
   produceFacts,
   sessionEnded,
   waitForJob,
@@ -102,6 +103,7 @@ async function addSession(userId: string, endedAt: number, tags: Record<string, 
 }
 
 async function runFact(fact: SessionEndedFact): Promise<void> {
+  await addReaders(pool, [fact.userId]);
   await produceFacts(ns.config, [fact]);
   await waitForJob(queue, factJobId(fact), 'completed');
 }

@@ -19,6 +19,7 @@ import {
 } from '../../../src/triggered/queue.ts';
 import { createNamespace } from '../../support/namespace.ts';
 import {
+  addReaders,
   pollUntil,
   produceFacts,
   sessionEnded,
@@ -51,6 +52,7 @@ beforeAll(async () => {
     notices.push(message),
   );
   await subscriber.psubscribe(channels(ns.config.redisKeyPrefix).spotlight('*'));
+  await addReaders(pool, ['k1', 'k2', 'k3']);
   await bridge.start();
 });
 
