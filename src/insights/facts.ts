@@ -93,7 +93,11 @@ export function encodeFact(fact: InsightFact): Buffer {
   return Buffer.from(JSON.stringify(fact));
 }
 
-const KINDS: readonly FactKind[] = ['session-ended', 'achievement', 'emerging-interest'];
+export const FACT_KINDS: readonly FactKind[] = [
+  'session-ended',
+  'achievement',
+  'emerging-interest',
+];
 
 /**
  * Bounds for what a fact may carry. User ids are at most 128 characters and tags at most 100 by
@@ -132,7 +136,7 @@ export function decodeFact(value: Buffer | null): InsightFact {
     occurredAt: fact.number('occurredAt'),
     detectedAt: fact.number('detectedAt'),
   };
-  const kind = fact.oneOf('kind', KINDS);
+  const kind = fact.oneOf('kind', FACT_KINDS);
   if (kind === 'session-ended') return { ...base, kind, session: readSession(fact) };
   if (kind === 'achievement') return { ...base, kind, achievement: readAchievement(fact) };
   return { ...base, kind, interest: readInterest(fact) };

@@ -2,13 +2,20 @@
  * `almanac queues`: what the triggered work is doing. Counts per state, the latest failed jobs,
  * one job in detail, and retrying failed jobs. Jobs are shown by id, kind and user id; the facts
  * they carry (tags, times) are not printed.
+ *
+ * A job's data came from a Kafka message, so whatever is printed of it (user id, reason, result)
+ * goes through terminalText() first: a user id holding an escape sequence must not reach the
+ * terminal as one.
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../config/config.ts';
-import { AlmanacError } from '../../errors.ts';
+import { AlmanacError, isAlmanacError } from '../../errors.ts';
+import { printable } from '../../events/contract.ts';
+import { FACT_KINDS } from '../../insights/facts.ts';
 import { redisAddress } from '../../services/redis-server.ts';
 import {
+  CLOSE_IDLE_SESSIONS,
   INSIGHTS_QUEUE,
   createQueueConnection,
   openInsightsQueue,
@@ -20,6 +27,16 @@ const USAGE = 'usage: almanac queues [show <jobId> | retry <jobId> | retry --all
 const FAILED_SHOWN = 10;
 /** Failed jobs read per request by `retry --all`. */
 const RETRY_PAGE = 500;
+
+/**
+ * The ids jobs of this queue have: the bridge's `<kind>-<32 hex digits>` (factJobId) and the
+ * sweep's `repeat:close-idle-sessions:<ms>`, as BullMQ's job scheduler names the job it makes
+ * for each interval. Anything else names no job, and may name one of the queue's own keys
+ * (events, meta, wait, id), which BullMQ would read as a job or fail on.
+ */
+const FACT_JOB_ID = `(?:${FACT_KINDS.join('|')})-[0-9a-f]{32}`;
+const SWEEP_JOB_ID = `repeat:${CLOSE_IDLE_SESSIONS}:[0-9]{1,16}`;
+const JOB_ID = new RegExp(`^(?:${FACT_JOB_ID}|${SWEEP_JOB_ID})$`);
 
 type AnyJob = Job<unknown, unknown, string>;
 
@@ -43,16 +60,49 @@ export async function queuesCommand(
       (action === 'retry' && target !== undefined));
   if (!valid) throw new AlmanacError('QUEUES_USAGE', USAGE);
 
+  if (action === 'show' || (action === 'retry' && target !== '--all')) checkJobId(target!);
+
   const connection = await connect(config);
   const queue = openInsightsQueue(config, connection);
   try {
     if (action === 'show') return await show(queue, target!, output);
     if (action === 'retry') return await retry(queue, target!, output);
     return await summary(queue, config, output);
+  } catch (error) {
+    throw redisFailure(error) ?? error;
   } finally {
     await queue.close().catch(() => undefined);
     connection.disconnect();
   }
+}
+
+function checkJobId(jobId: string): void {
+  if (JOB_ID.test(jobId)) return;
+  const shown = jobId.length > 80 ? `${jobId.slice(0, 77)}...` : jobId;
+  throw new AlmanacError(
+    'QUEUE_JOB_ID_INVALID',
+    `"${terminalText(shown)}" is not a job id: a fact job is <kind>-<32 hex digits>, ` +
+      `the idle-session sweep repeat:${CLOSE_IDLE_SESSIONS}:<ms>`,
+    { hint: 'almanac queues lists the failed ones' },
+  );
+}
+
+/**
+ * Redis's refusals (a key of the wrong type, a server that went away mid-command) as one line;
+ * anything else is left alone, a bug keeping its stack trace.
+ */
+function redisFailure(error: unknown): AlmanacError | undefined {
+  if (isAlmanacError(error)) return undefined;
+  const failure = error as { name?: unknown; message?: unknown };
+  const refused = failure.name === 'ReplyError' || failure.name === 'MaxRetriesPerRequestError';
+  const lost = failure.message === 'Connection is closed.';
+  if (!refused && !lost) return undefined;
+
+  return new AlmanacError(
+    'REDIS_COMMAND_FAILED',
+    `Redis refused the request: ${oneLine(String(failure.message))}`,
+    { hint: 'Check REDIS_URL and ALMANAC_QUEUE_PREFIX', retriable: lost, cause: error },
+  );
 }
 
 async function connect(config: Config): Promise<Redis> {
@@ -100,8 +150,8 @@ async function summary(queue: InsightsQueue, config: Config, output: QueuesOutpu
     formatTable([
       ['id', 'name', 'user', 'attempts', 'failed at', 'reason'],
       ...failed.map((job) => [
-        job.id ?? '',
-        job.name,
+        terminalText(job.id ?? ''),
+        terminalText(job.name),
         userOf(job),
         `${job.attemptsMade}/${job.opts.attempts ?? 1}`,
         time(job.finishedOn),
@@ -117,8 +167,8 @@ async function show(queue: InsightsQueue, jobId: string, output: QueuesOutput) {
   if (!job) throw notFound(jobId);
 
   const lines: [string, string][] = [
-    ['id', job.id ?? jobId],
-    ['name', job.name],
+    ['id', terminalText(job.id ?? jobId)],
+    ['name', terminalText(job.name)],
     ['state', await job.getState()],
     ['user', userOf(job)],
     ['attempts', `${job.attemptsMade} of ${job.opts.attempts ?? 1}`],
@@ -128,7 +178,7 @@ async function show(queue: InsightsQueue, jobId: string, output: QueuesOutput) {
   ];
   if (job.failedReason) lines.push(['reason', oneLine(job.failedReason)]);
   if (job.returnvalue !== null && job.returnvalue !== undefined) {
-    lines.push(['result', JSON.stringify(job.returnvalue)]);
+    lines.push(['result', terminalText(JSON.stringify(job.returnvalue))]);
   }
   for (const [name, value] of lines) output.out(`${name.padEnd(9)} ${value}`);
   return 0;
@@ -176,17 +226,29 @@ function notFound(jobId: string): AlmanacError {
 
 function userOf(job: AnyJob): string {
   const userId = (job.data as { userId?: unknown } | null)?.userId;
-  return typeof userId === 'string' ? userId : '-';
+  return typeof userId === 'string' ? terminalText(userId) : '-';
 }
 
 function time(ms: number | undefined | null): string {
   return ms ? new Date(ms).toISOString() : '-';
 }
 
-/** A failure reason on one line and of a length a terminal shows. */
+/** A failure reason on one line, of a length a terminal shows, with control characters escaped. */
 function oneLine(text: string | undefined): string {
   const line = (text ?? '').replace(/\s+/g, ' ').trim();
-  return line.length > 120 ? `${line.slice(0, 117)}...` : line || '-';
+  return terminalText(line.length > 120 ? `${line.slice(0, 117)}...` : line || '-');
+}
+
+/**
+ * Text as a terminal shows it, not as it acts on it: C0 controls, DEL and unpaired surrogates
+ * (printable()), and the C1 controls and bidirectional overrides a terminal may also act on,
+ * each written as \uXXXX.
+ */
+export function terminalText(text: string): string {
+  return printable(text).replace(
+    /[\u0080-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Left-aligned columns, two spaces apart. */
