@@ -61,10 +61,43 @@ const TAG_SHAPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_TAG_LENGTH = 40;
 const WEB_WORDS = /(^|-)(www|http|https|mailto|at-[a-z0-9]+-(com|org|net))(-|$)/;
 const DOMAIN_ENDING = /-(com|org|net|io|co|uk|de|fr|edu|gov)$/;
+/** Mail providers as they appear in an address written out in words ("jdoe-gmail-ch"). */
+const MAIL_PROVIDERS = new Set([
+  'aol',
+  'btinternet',
+  'comcast',
+  'fastmail',
+  'gmx',
+  'icloud',
+  'laposte',
+  'libero',
+  'mailbox',
+  'naver',
+  'outlook',
+  'posteo',
+  'proton',
+  'qq',
+  'seznam',
+  'tutanota',
+  'tuta',
+  'verizon',
+  'yahoo',
+  'yandex',
+  'zoho',
+]);
+/** A top-level domain or country code as the last word: "ch", "me", "com". */
+const DOMAIN_LIKE = /^[a-z]{2,3}$/;
+/** Years are topics ("euro-2024"); other runs of three or more digits beside words are ids. */
+const YEAR = /^(1[89]|20)[0-9]{2}$/;
 
 /**
- * The tag when it is a plain topic word, otherwise undefined: anything that looks like an email,
- * a URL or domain, a phone number or another long run of digits is dropped, whatever its shape.
+ * The tag when it is a plain topic word, otherwise undefined: anything that looks like an email
+ * (written with @ or spelled out in words), a URL or domain, a phone number, a long run of
+ * digits or a handle (letters and digits together, as in "jdoe85" or "user-474") is dropped,
+ * whatever its shape. Some topics go with them ("mp3", "top-100"); a narration does without.
+ *
+ * A name ("jane-doe") cannot be told from a topic by its shape. The spotlight's input keeps
+ * only tags that enough readers share (spotlight-input.ts), which is what keeps names out.
  */
 export function scrubTag(tag: string): string | undefined {
   const value = tag.trim().toLowerCase();
@@ -72,7 +105,37 @@ export function scrubTag(tag: string): string | undefined {
   if (!TAG_SHAPE.test(value)) return undefined;
   if (WEB_WORDS.test(value) || DOMAIN_ENDING.test(value)) return undefined;
   if ((value.match(/[0-9]/g) ?? []).length >= 5) return undefined;
+
+  const words = value.split('-');
+  if (spellsAddress(words) || looksLikeHandle(words)) return undefined;
   return value;
+}
+
+/** "jane-at-proton-dot-me", "jane-at-gmail", "example-dot-com", "jdoe-gmail-ch". */
+function spellsAddress(words: readonly string[]): boolean {
+  const endsDomainLike = (index: number) =>
+    index === words.length - 2 && DOMAIN_LIKE.test(words[index + 1]!);
+  return words.some((word, index) => {
+    if (word === 'at') {
+      const next = words[index + 1];
+      return words.includes('dot', index + 1) || (next !== undefined && isMailProvider(next));
+    }
+    if (word === 'dot' || isMailProvider(word)) return endsDomainLike(index);
+    return false;
+  });
+}
+
+function isMailProvider(word: string): boolean {
+  return MAIL_PROVIDERS.has(word) || (word.length > 4 && word.endsWith('mail'));
+}
+
+function looksLikeHandle(words: readonly string[]): boolean {
+  const hasLetters = words.some((word) => /[a-z]/.test(word));
+  return words.some(
+    (word) =>
+      (/[a-z]/.test(word) && /[0-9]/.test(word)) ||
+      (hasLetters && /^[0-9]{3,}$/.test(word) && !YEAR.test(word)),
+  );
 }
 
 function scrubTags(tags: readonly TagCount[] | undefined): TagCount[] {

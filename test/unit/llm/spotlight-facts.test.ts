@@ -28,6 +28,50 @@ describe('scrubTag', () => {
   });
 });
 
+describe('scrubTag on contact details and handles', () => {
+  it('drops an address spelled out in words', () => {
+    for (const tag of [
+      'jane-doe-at-proton-dot-me',
+      'jdoe-at-example-dot-org',
+      'jane-at-gmail',
+      'proton-dot-me',
+      'example-dot-com',
+    ]) {
+      expect(scrubTag(tag), tag).toBeUndefined();
+    }
+  });
+
+  it('drops a mail provider followed by a country-like ending', () => {
+    for (const tag of ['jdoe-gmail-ch', 'jane-hotmail-fr', 'jdoe-yahoo-es', 'x-outlook-be']) {
+      expect(scrubTag(tag), tag).toBeUndefined();
+    }
+  });
+
+  it('drops handles that mix letters and digits', () => {
+    for (const tag of ['user-474', 'reader-1234', 'jdoe85', 'j4ne-doe', 'member-0042']) {
+      expect(scrubTag(tag), tag).toBeUndefined();
+    }
+  });
+
+  it('keeps topics that only look a little like them', () => {
+    for (const tag of [
+      'world-war-2',
+      'apollo-11',
+      'route-66',
+      '1984',
+      'euro-2024',
+      'class-of-1999',
+      'polka-dot',
+      'at-home',
+      'gmail-tips',
+      'cats',
+      'dot-matrix',
+    ]) {
+      expect(scrubTag(tag), tag).toBe(tag);
+    }
+  });
+});
+
 describe('summarizeSpotlight', () => {
   it('counts sessions, minutes and tags, and finds the evening habit', () => {
     expect(summarizeSpotlight(eveningFacts)).toEqual({
