@@ -103,6 +103,7 @@ async function seedReaders(pool: pg.Pool, now: number): Promise<Reader[]> {
     tags: [] as string[],
   };
   const days = { user: [] as string[], day: [] as number[] };
+  const tagCounts = { user: [] as string[], tag: [] as string[], count: [] as number[] };
 
   for (let index = 0; index < SPOTLIGHTS; index++) {
     const userId = `bench-reader-${index}`;
@@ -110,6 +111,8 @@ async function seedReaders(pool: pg.Pool, now: number): Promise<Reader[]> {
     const startedAt = endedAt - (5 + Math.floor(next() * 55)) * MINUTE;
     const tags = pickTags(next, 3);
     const events = Object.values(tags).reduce((sum, count) => sum + count, 0);
+    // The reader's tag counts, from which a spotlight learns which tags enough readers share.
+    const readerTags = new Map(Object.entries(tags));
     readers.push({
       userId,
       fact: {
@@ -139,6 +142,14 @@ async function seedReaders(pool: pg.Pool, now: number): Promise<Reader[]> {
       rows.end.push(new Date(end));
       rows.events.push(Object.values(earlier).reduce((sum, count) => sum + count, 0));
       rows.tags.push(JSON.stringify(earlier));
+      for (const [tag, count] of Object.entries(earlier)) {
+        readerTags.set(tag, (readerTags.get(tag) ?? 0) + count);
+      }
+    }
+    for (const [tag, count] of readerTags) {
+      tagCounts.user.push(userId);
+      tagCounts.tag.push(tag);
+      tagCounts.count.push(count);
     }
     const today = Math.floor(endedAt / DAY);
     for (const back of [1, 2, 4]) {
@@ -164,6 +175,11 @@ async function seedReaders(pool: pg.Pool, now: number): Promise<Reader[]> {
       ],
     );
   }
+  await pool.query(
+    `INSERT INTO user_tag_counts (user_id, tag, count, first_seen_at, last_seen_at)
+     SELECT u, t, n, now(), now() FROM unnest($1::text[], $2::text[], $3::int[]) AS x(u, t, n)`,
+    [tagCounts.user, tagCounts.tag, tagCounts.count],
+  );
   // A spotlight is written only for a stored reader.
   await pool.query(`INSERT INTO users (id) SELECT unnest($1::text[])`, [
     readers.map((reader) => reader.userId),
@@ -261,16 +277,16 @@ async function completedJobs(queue: ReturnType<typeof openInsightsQueue>): Promi
  */
 async function measurePrompts(pool: pg.Pool, config: Config, readers: Reader[]) {
   const api = await startFakeMessagesApi();
-  const narrator = createNarrator(
-    loadLlmConfig({ ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: api.baseUrl }),
-    { log: silentLogger },
-  );
+  const llm = loadLlmConfig({ ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: api.baseUrl });
+  const narrator = createNarrator(llm, { log: silentLogger });
   const sample = readers.slice(0, PROMPT_SAMPLE);
   api.script(
     ...sample.map(() => messageAnswer('A week of reading.', { input_tokens: 1, output_tokens: 1 })),
   );
   for (const reader of sample) {
-    await narrator.spotlight(await loadSpotlightFacts(pool, reader.fact, config.spotlightWindowMs));
+    await narrator.spotlight(
+      await loadSpotlightFacts(pool, reader.fact, config.spotlightWindowMs, llm.minTagReaders),
+    );
   }
   await api.close();
 

@@ -20,6 +20,11 @@ export interface LlmConfig {
   maxAttempts: number;
   /** The longest wait between tries; a longer retry-after ends the retries at once. */
   maxRetryDelayMs: number;
+  /**
+   * A tag goes into a narration's input only when at least this many readers have it: fewer,
+   * and it may be personal (a name, a handle) rather than a topic.
+   */
+  minTagReaders: number;
 }
 
 /** Reads and validates the language-model settings; throws an AlmanacError naming a bad one. */
@@ -37,5 +42,6 @@ export function loadLlmConfig(env: Env = process.env): LlmConfig {
     timeoutMs: readInteger(env, 'ALMANAC_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
     maxAttempts: readInteger(env, 'ALMANAC_LLM_MAX_ATTEMPTS', 3, 1, 10),
     maxRetryDelayMs: readInteger(env, 'ALMANAC_LLM_MAX_RETRY_DELAY_MS', 20_000, 0, 600_000),
+    minTagReaders: readInteger(env, 'ALMANAC_LLM_MIN_TAG_READERS', 5, 1, 10_000),
   };
 }

@@ -32,6 +32,8 @@ export interface SpotlightJobContext {
   narrator: Narrator;
   redisKeyPrefix: string;
   spotlightWindowMs: number;
+  /** Readers a tag needs before it goes into the narrator's input (LlmConfig.minTagReaders). */
+  minTagReaders: number;
   log: Logger;
 }
 
@@ -79,7 +81,12 @@ export async function runSpotlightJob(
       context.log.debug('session ended too long ago for a spotlight', { factId: fact.id });
       return { spotlight: 'too-old', published: false };
     }
-    const facts = await loadSpotlightFacts(context.pool, fact, context.spotlightWindowMs);
+    const facts = await loadSpotlightFacts(
+      context.pool,
+      fact,
+      context.spotlightWindowMs,
+      context.minTagReaders,
+    );
     const narration = await context.narrator.spotlight(facts, { work: 'triggered' });
     spotlight = await insertSpotlight(context.pool, fact, narration);
     written = true;

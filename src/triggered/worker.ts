@@ -21,7 +21,7 @@ import type { InsightFact } from '../insights/facts.ts';
 import { createKafka } from '../kafka/client.ts';
 import { PostgresCostLedger } from '../llm/cost-ledger.ts';
 import { createNarrator } from '../llm/create-narrator.ts';
-import { loadLlmConfig } from '../llm/llm-config.ts';
+import { loadLlmConfig, type LlmConfig } from '../llm/llm-config.ts';
 import type { Narrator } from '../llm/narrator.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createPool } from '../serving/postgres.ts';
@@ -46,7 +46,9 @@ export interface TriggeredWorkerOptions {
   /** Closes idle sessions; closeIdleSessions() from src/insights/session-sweeper.ts. */
   closeIdleSessions: CloseIdleSessions;
   log?: Logger;
-  /** The narrator from the environment's settings (createNarrator) unless given. */
+  /** The language-model settings; loadLlmConfig() from the environment unless given. */
+  llm?: LlmConfig;
+  /** The narrator from the language-model settings (createNarrator) unless given. */
   narrator?: Narrator;
   /** Jobs run at once; spotlights mostly wait on the model and PostgreSQL. */
   concurrency?: number;
@@ -69,6 +71,7 @@ export class TriggeredWorker {
   private readonly pool: pg.Pool;
   private readonly redis: Redis;
   private readonly narrator: Narrator;
+  private readonly minTagReaders: number;
   private connection: Redis | undefined;
   private worker: Worker<InsightJobData, JobResult, InsightJobName> | undefined;
   private producer: Producer | undefined;
@@ -81,9 +84,11 @@ export class TriggeredWorker {
     // Each spotlight reads its history with four queries at once.
     this.pool = createPool(config.databaseUrl, Math.min(40, concurrency * 2 + 2));
     this.redis = createRedis(config);
+    const llm = options.llm ?? loadLlmConfig();
+    this.minTagReaders = llm.minTagReaders;
     this.narrator =
       options.narrator ??
-      createNarrator(loadLlmConfig(), {
+      createNarrator(llm, {
         ledger: new PostgresCostLedger(this.pool),
         log: this.log.child('llm'),
       });
@@ -181,6 +186,7 @@ export class TriggeredWorker {
             narrator: this.narrator,
             redisKeyPrefix: this.config.redisKeyPrefix,
             spotlightWindowMs: this.config.spotlightWindowMs,
+            minTagReaders: this.minTagReaders,
             log: this.log.child('spotlight'),
           },
           fact,

@@ -71,6 +71,24 @@ export async function addReaders(pool: pg.Pool, userIds: readonly string[]): Pro
 }
 
 /**
+ * Has `readers` other readers count each of `tags` (rows in user_tag_counts), so that the tags
+ * count as topics and go into a spotlight's input (ALMANAC_LLM_MIN_TAG_READERS, 5 by default).
+ */
+export async function shareTags(
+  pool: pg.Pool,
+  tags: readonly string[],
+  readers = 5,
+): Promise<void> {
+  const sharers = Array.from({ length: readers }, (_, index) => `tag-sharer-${index}`);
+  await pool.query(
+    `INSERT INTO user_tag_counts (user_id, tag, count, first_seen_at, last_seen_at)
+     SELECT u, t, 1, now(), now() FROM unnest($1::text[]) AS u CROSS JOIN unnest($2::text[]) AS t
+     ON CONFLICT (user_id, tag) DO NOTHING`,
+    [sharers, tags],
+  );
+}
+
+/**
  * Produces facts to the namespace's insights topic, keyed by user, as the aggregator does. The
  * producer is idempotent so that the topic holds each message once: a plain producer that retries
  * a request (a topic created a moment ago, a busy broker) may write part of it twice, which the

@@ -22,7 +22,7 @@ import {
 } from '../../../src/triggered/queue.ts';
 import { TriggeredWorker } from '../../../src/triggered/worker.ts';
 import { createNamespace } from '../../support/namespace.ts';
-import { CountingNarrator, addReaders, pollUntil } from '../../support/triggered.ts';
+import { CountingNarrator, addReaders, pollUntil, shareTags } from '../../support/triggered.ts';
 
 const ns = createNamespace('idle_sweep', {
   ALMANAC_SESSION_IDLE_SECONDS: '5',
@@ -89,6 +89,7 @@ describe('the idle-session sweep', () => {
       [new Date(startedAt), new Date(Date.now() - 10 * 60_000), new Date(Date.now() - 60_000)],
     );
     await addReaders(pool, ['idle-reader']);
+    await shareTags(pool, ['drama']);
 
     await bridge.start();
     await worker.start();

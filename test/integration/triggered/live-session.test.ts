@@ -21,6 +21,7 @@ import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import { createNamespace } from '../../support/namespace.ts';
 import {
   pollUntil,
+  shareTags,
   startTriggeredProcess,
   type TriggeredProcess,
 } from '../../support/triggered.ts';
@@ -93,6 +94,8 @@ async function graphql<T>(query: string): Promise<T> {
 
 beforeAll(async () => {
   await ns.migrate();
+  // Other readers read about chess too, so the tags are topics the model may be told about.
+  await shareTags(pool, ['chess', 'openings']);
   model = await startFakeMessagesApi();
   await aggregator.start();
   await bridge.start();

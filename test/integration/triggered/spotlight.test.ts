@@ -25,6 +25,7 @@ import {
   addReaders,
   produceFacts,
   sessionEnded,
+  shareTags,
   waitForJob,
 } from '../../support/triggered.ts';
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
   await ns.migrate();
   await ensureTopics(createKafka(ns.config, 'test'), ns.config);
   queue = openInsightsQueue(ns.config, connection);
+  await shareTags(pool, ['science', 'drama', 'comedy', 'history']);
   subscriber.on('message', (channel: string, message: string) => {
     announced.set(channel, [...(announced.get(channel) ?? []), message]);
   });

@@ -13,6 +13,7 @@ describe('loadLlmConfig', () => {
       timeoutMs: 15_000,
       maxAttempts: 3,
       maxRetryDelayMs: 20_000,
+      minTagReaders: 5,
     });
   });
 
@@ -23,6 +24,7 @@ describe('loadLlmConfig', () => {
       ALMANAC_FAST_MODEL: 'fast-one',
       ALMANAC_QUALITY_MODEL: 'good-one',
       ALMANAC_LLM_MAX_ATTEMPTS: '5',
+      ALMANAC_LLM_MIN_TAG_READERS: '20',
     });
     expect(config).toMatchObject({
       apiKey: 'sk-key',
@@ -30,6 +32,7 @@ describe('loadLlmConfig', () => {
       fastModel: 'fast-one',
       qualityModel: 'good-one',
       maxAttempts: 5,
+      minTagReaders: 20,
     });
   });
 
@@ -38,6 +41,9 @@ describe('loadLlmConfig', () => {
       /ALMANAC_LLM_MAX_ATTEMPTS must be a whole number from 1 to 10/,
     );
     expect(() => loadLlmConfig({ ANTHROPIC_BASE_URL: 'localhost' })).toThrow(/http\(s\) URL/);
+    expect(() => loadLlmConfig({ ALMANAC_LLM_MIN_TAG_READERS: '0' })).toThrow(
+      /ALMANAC_LLM_MIN_TAG_READERS must be a whole number from 1 to/,
+    );
   });
 });
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { factIds, type SessionEndedFact } from '../../../src/insights/facts.ts';
-import { buildSpotlightFacts, streakEndingAt } from '../../../src/triggered/spotlight-input.ts';
+import {
+  buildSpotlightFacts,
+  spotlightTagCandidates,
+  streakEndingAt,
+} from '../../../src/triggered/spotlight-input.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,6 +31,7 @@ const fact: SessionEndedFact = {
 };
 
 const empty = { sessions: [], windowTags: [], previousTags: [], hourEvents: [], activeDays: [] };
+const everyTag = () => true;
 
 describe('spotlight facts for an ended session', () => {
   it('leads with the session itself, then the stored ones, newest first', () => {
@@ -36,7 +41,7 @@ describe('spotlight facts for an ended session', () => {
       events: 3,
       topTags: [],
     };
-    const facts = buildSpotlightFacts(fact, WEEK, { ...empty, sessions: [earlier] });
+    const facts = buildSpotlightFacts(fact, WEEK, { ...empty, sessions: [earlier] }, everyTag);
 
     expect(facts.windowDays).toBe(7);
     expect(facts.sessions).toEqual([
@@ -46,18 +51,23 @@ describe('spotlight facts for an ended session', () => {
   });
 
   it('adds the session to the window tags and the hours, and keeps the previous window apart', () => {
-    const facts = buildSpotlightFacts(fact, WEEK, {
-      ...empty,
-      windowTags: [
-        { tag: 'drama', count: 5 },
-        { tag: 'poetry', count: 2 },
-      ],
-      previousTags: [{ tag: 'history', count: 8 }],
-      hourEvents: [
-        { hour: 20, events: 5 },
-        { hour: 7, events: 2 },
-      ],
-    });
+    const facts = buildSpotlightFacts(
+      fact,
+      WEEK,
+      {
+        ...empty,
+        windowTags: [
+          { tag: 'drama', count: 5 },
+          { tag: 'poetry', count: 2 },
+        ],
+        previousTags: [{ tag: 'history', count: 8 }],
+        hourEvents: [
+          { hour: 20, events: 5 },
+          { hour: 7, events: 2 },
+        ],
+      },
+      everyTag,
+    );
 
     expect(facts.topTags).toEqual([
       { tag: 'drama', count: 9 },
@@ -70,17 +80,71 @@ describe('spotlight facts for an ended session', () => {
     expect(facts.hourOfDay?.reduce((sum, count) => sum + count, 0)).toBe(17);
   });
 
+  it('keeps only the tags enough readers share, in every list', () => {
+    const shared = new Set(['drama', 'history']);
+    const facts = buildSpotlightFacts(
+      fact,
+      WEEK,
+      {
+        ...empty,
+        sessions: [
+          {
+            startedAt: END - 2 * DAY,
+            endedAt: END - 2 * DAY + HOUR,
+            events: 5,
+            topTags: [
+              { tag: 'jane-doe', count: 3 },
+              { tag: 'drama', count: 2 },
+            ],
+          },
+        ],
+        windowTags: [
+          { tag: 'drama', count: 2 },
+          { tag: 'jane-doe', count: 3 },
+        ],
+        previousTags: [
+          { tag: 'jane-doe', count: 9 },
+          { tag: 'history', count: 1 },
+        ],
+      },
+      (tag) => shared.has(tag),
+    );
+
+    expect(facts.sessions.map((session) => session.topTags)).toEqual([
+      [{ tag: 'drama', count: 4 }],
+      [{ tag: 'drama', count: 2 }],
+    ]);
+    expect(facts.topTags).toEqual([{ tag: 'drama', count: 6 }]);
+    expect(facts.previousTopTags).toEqual([{ tag: 'history', count: 1 }]);
+  });
+
+  it('asks about a bounded number of tags, the most frequent of each list', () => {
+    const many = Array.from({ length: 100 }, (_, index) => ({ tag: `t${index}`, count: index }));
+    const candidates = spotlightTagCandidates(fact, {
+      ...empty,
+      sessions: [{ startedAt: END - DAY, endedAt: END - DAY + HOUR, events: 1, topTags: many }],
+      windowTags: many,
+      previousTags: many,
+    });
+
+    expect(candidates).toHaveLength(32);
+    expect(candidates).toEqual(expect.arrayContaining(['climate', 'drama', 't99', 't70']));
+    expect(candidates).not.toContain('t69');
+  });
+
   it('says nothing of a previous window it knows nothing about', () => {
-    expect(buildSpotlightFacts(fact, WEEK, empty)).not.toHaveProperty('previousTopTags');
+    expect(buildSpotlightFacts(fact, WEEK, empty, everyTag)).not.toHaveProperty('previousTopTags');
   });
 
   it('carries no id of the reader', () => {
-    expect(JSON.stringify(buildSpotlightFacts(fact, WEEK, empty))).not.toContain('reader-42');
+    expect(JSON.stringify(buildSpotlightFacts(fact, WEEK, empty, everyTag))).not.toContain(
+      'reader-42',
+    );
   });
 
   it('rounds the window to whole days, one at least', () => {
-    expect(buildSpotlightFacts(fact, 0, empty).windowDays).toBe(1);
-    expect(buildSpotlightFacts(fact, 30 * DAY, empty).windowDays).toBe(30);
+    expect(buildSpotlightFacts(fact, 0, empty, everyTag).windowDays).toBe(1);
+    expect(buildSpotlightFacts(fact, 30 * DAY, empty, everyTag).windowDays).toBe(30);
   });
 });
 
