@@ -25,9 +25,9 @@ const connection = createQueueConnection(ns.config);
 let queue: InsightsQueue;
 
 /** A reader id and a failure reason that would clear the screen and retitle the terminal. */
-const HOSTILE_USER = '\u001b[2J\u001b]0;owned\u0007reader';
-const HOSTILE_REASON = 'boom \u001b[31mred\u001b[0m\rover\u009b2J';
-const hostile = achievement(HOSTILE_USER, 100);
+const ESCAPING_USER = '\u001b[2J\u001b]0;retitled\u0007reader';
+const ESCAPING_REASON = 'boom \u001b[31mred\u001b[0m\rover\u009b2J';
+const escaping = achievement(ESCAPING_USER, 100);
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 function almanac(args: string[]) {
@@ -60,17 +60,17 @@ function expectOneLine(result: { code: number | null; stderr: string }, pattern:
 
 beforeAll(async () => {
   queue = openInsightsQueue(ns.config, connection);
-  // A job that fails once and for all, with a hostile reader id and reason.
-  await queue.add('achievement', hostile, { jobId: factJobId(hostile), attempts: 1 });
+  // A job that fails for good, whose reader id and reason hold escape sequences.
+  await queue.add('achievement', escaping, { jobId: factJobId(escaping), attempts: 1 });
   const workerConnection = createQueueConnection(ns.config);
   const worker = new Worker(
     INSIGHTS_QUEUE,
     async () => {
-      throw new Error(HOSTILE_REASON);
+      throw new Error(ESCAPING_REASON);
     },
     { connection: workerConnection, prefix: ns.config.queuePrefix },
   );
-  await waitForJob(queue, factJobId(hostile), 'failed');
+  await waitForJob(queue, factJobId(escaping), 'failed');
   await worker.close();
   workerConnection.disconnect();
 });
@@ -127,17 +127,17 @@ describe('almanac queues', () => {
   it('escapes control characters in the failed jobs it lists', async () => {
     const result = await almanac(['queues']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(factJobId(hostile));
-    expect(result.stdout).toContain('\\u001b[2J\\u001b]0;owned\\u0007reader');
+    expect(result.stdout).toContain(factJobId(escaping));
+    expect(result.stdout).toContain('\\u001b[2J\\u001b]0;retitled\\u0007reader');
     expect(result.stdout).toContain('boom \\u001b[31mred\\u001b[0m over\\u009b2J');
     expect(result.stdout).not.toMatch(CONTROL);
   });
 
   it('escapes control characters in the job it shows', async () => {
-    const result = await almanac(['queues', 'show', factJobId(hostile)]);
+    const result = await almanac(['queues', 'show', factJobId(escaping)]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^state\s+failed$/m);
-    expect(result.stdout).toContain('\\u001b[2J\\u001b]0;owned\\u0007reader');
+    expect(result.stdout).toContain('\\u001b[2J\\u001b]0;retitled\\u0007reader');
     expect(result.stdout).not.toMatch(CONTROL);
   });
 });
