@@ -85,7 +85,10 @@ export class TriggeredWorker {
     this.pool = createPool(config.databaseUrl, Math.min(40, concurrency * 2 + 2));
     this.redis = createRedis(config);
     const llm = options.llm ?? loadLlmConfig();
-    this.minTagReaders = llm.minTagReaders;
+    // The shared-tag rule keeps rare, possibly personal tags out of what leaves for a model's
+    // API; the offline narrator sends nothing anywhere and writes for the reader alone, so it
+    // may use every tag the reader has.
+    this.minTagReaders = llm.apiKey || options.narrator ? llm.minTagReaders : 1;
     this.narrator =
       options.narrator ??
       createNarrator(llm, {

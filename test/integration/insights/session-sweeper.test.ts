@@ -54,7 +54,7 @@ async function sessions(userId: string) {
 beforeAll(async () => {
   await ns.migrate();
   await aggregator.start();
-  producer = kafka.producer();
+  producer = kafka.producer({ idempotent: true });
   await producer.connect();
 });
 

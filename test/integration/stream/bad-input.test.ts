@@ -162,7 +162,7 @@ describe('invalid events', () => {
     // The same event again: accepted, and counted once.
     validMessages.push({ ...validMessages[4]! });
 
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({
       topic: topics.events,
@@ -280,7 +280,7 @@ describe('an event the store refuses', () => {
 
     const events = [300, 301, 302].map((n) => valid(n, 'reader-9'));
     events[1]!.tags = ['poison'];
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({
       topic: topics.events,

@@ -91,7 +91,7 @@ describe('repeated events', () => {
     // The forced import above changed no count, so the cache entry set before it may stay;
     // a new event must remove it.
     await redis.set(redisKeys.profile('bob'), '{"cached":true}');
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({
       topic: `${ns.config.topicPrefix}.events.v1`,

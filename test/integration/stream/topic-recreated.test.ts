@@ -18,7 +18,7 @@ const pool = createPool(ns.config.databaseUrl, 2);
 const topic = topicNames(ns.config).events;
 
 async function produce(from: number, count: number) {
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   await producer.send({
     topic,
