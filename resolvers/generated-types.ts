@@ -162,7 +162,7 @@ export type User = {
   recentEvents: Array<Event>;
   /**
    * The latest sessions, newest first: the ongoing one, if any, then those that have ended.
-   * last is 1 to 100.
+   * last is 1 to 100; null means the default, 10.
    */
   sessions: Array<Session>;
   /** The newest spotlight, or null when none has been written for this reader. */
@@ -183,7 +183,7 @@ export type UserRecentEventsArgs = {
 
 /** A reader and what they have read so far. */
 export type UserSessionsArgs = {
-  last?: Scalars['Int']['input'];
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A reader and what they have read so far. */

@@ -5,7 +5,7 @@
  * reader.
  */
 import { badArgument, checkLimit, checkRange } from '../src/api/arguments.ts';
-import { MAX_SESSIONS } from '../src/api/insights.ts';
+import { DEFAULT_SESSIONS, MAX_SESSIONS } from '../src/api/insights.ts';
 import { TOP_KEPT } from '../src/api/profile.ts';
 import { RECENT_EVENTS_KEPT } from '../src/serving/redis-keys.ts';
 import type { Resolvers } from './generated-types.ts';
@@ -62,7 +62,7 @@ export const profilesResolvers: Resolvers = {
     sessions: (profile, { last }, { loaders }) =>
       loaders.sessions.load({
         userId: profile.id,
-        last: checkRange(last, 1, MAX_SESSIONS, 'last'),
+        last: checkRange(last ?? DEFAULT_SESSIONS, 1, MAX_SESSIONS, 'last'),
       }),
   },
 };

@@ -46,6 +46,8 @@ export interface Session {
 
 /** The most sessions one `sessions(last:)` may ask for. */
 export const MAX_SESSIONS = 100;
+/** How many sessions `User.sessions` lists when `last` is left out or null. */
+export const DEFAULT_SESSIONS = 10;
 
 function instant(value: unknown): Date | null {
   if (typeof value !== 'string') return null;

@@ -308,19 +308,30 @@ describe('User.sessions', () => {
 
   it('takes last from 1 to 100, several values in one query', async () => {
     const answer = await ask<{
-      user: { one: { ongoing: boolean }[]; three: { ongoing: boolean }[]; all: unknown[] };
+      user: {
+        one: { ongoing: boolean }[];
+        three: { ongoing: boolean }[];
+        all: unknown[];
+        unset: unknown[];
+        omitted: unknown[];
+      };
     }>(
       api.url,
       `{ user(id: "reader") {
            one: sessions(last: 1) { ongoing }
            three: sessions(last: 3) { ongoing }
            all: sessions(last: 100) { startedAt }
+           unset: sessions(last: null) { startedAt }
+           omitted: sessions { startedAt }
          } }`,
     );
-    const { one, three, all } = answer.data!.user;
+    const { one, three, all, unset, omitted } = answer.data!.user;
     expect(one).toEqual([{ ongoing: true }]);
     expect(three).toEqual([{ ongoing: true }, { ongoing: false }, { ongoing: false }]);
     expect(all).toHaveLength(13);
+    // Left out or null, last is 10.
+    expect(unset).toEqual(all.slice(0, 10));
+    expect(omitted).toEqual(all.slice(0, 10));
   });
 
   it('gives only closed sessions to a reader with none open', async () => {
