@@ -26,10 +26,13 @@ export interface SessionState {
  */
 const newestJson = new WeakMap<UserDelta, { time: number; json: string }[]>();
 
-function newestOf(delta: UserDelta): { time: number; json: string }[] {
+export function newestOf(delta: UserDelta): { time: number; json: string }[] {
   let newest = newestJson.get(delta);
   if (!newest) {
+    // Reversed first, so that events of the same time end up in arrival order once the list
+    // is turned oldest first for the live feed (the sort is stable).
     newest = [...delta.fresh]
+      .reverse()
       .sort((a, b) => b.time - a.time)
       .slice(0, RECENT_EVENTS_KEPT)
       .map((event) => ({ time: event.time, json: JSON.stringify(toPublicEvent(event)) }));
