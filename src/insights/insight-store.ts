@@ -249,6 +249,7 @@ export async function insertClosedSessions(
   now: number,
 ): Promise<InsightFact[]> {
   if (closed.length === 0) return [];
+  const tops = closed.map(({ session }) => topTags(session.tagCounts));
   const { rows } = await client.query<{ user_id: string; started_at: Date }>(
     `INSERT INTO user_sessions (user_id, started_at, ended_at, events, tag_counts, top_tags,
        closed_by, closed_at)
@@ -264,7 +265,7 @@ export async function insertClosedSessions(
       closed.map(({ session }) => seconds(session.lastEventAt)),
       closed.map(({ session }) => session.events),
       closed.map(({ session }) => JSON.stringify(Object.fromEntries(session.tagCounts))),
-      closed.map(({ session }) => JSON.stringify(topTags(session.tagCounts).map((t) => t.tag))),
+      tops.map((top) => JSON.stringify(top.map((entry) => entry.tag))),
       closed.map(({ session }) => session.closedBy),
       seconds(now),
     ],
@@ -272,8 +273,9 @@ export async function insertClosedSessions(
 
   const recorded = new Set(rows.map((row) => `${row.user_id}\u0000${row.started_at.getTime()}`));
   return closed
+    .map((entry, index) => ({ ...entry, top: tops[index]! }))
     .filter(({ userId, session }) => recorded.has(`${userId}\u0000${session.startedAt}`))
-    .map(({ userId, session }) => ({
+    .map(({ userId, session, top }) => ({
       id: factIds.sessionEnded(userId, session.startedAt),
       kind: 'session-ended' as const,
       userId,
@@ -283,7 +285,7 @@ export async function insertClosedSessions(
         startedAt: session.startedAt,
         endedAt: session.lastEventAt,
         events: session.events,
-        topTags: topTags(session.tagCounts),
+        topTags: top,
         closedBy: session.closedBy,
       },
     }));
