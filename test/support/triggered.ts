@@ -14,9 +14,20 @@ import {
   type SessionEndedFact,
 } from '../../src/insights/facts.ts';
 import { createKafka } from '../../src/kafka/client.ts';
+import { ensureTopics } from '../../src/kafka/topics.ts';
 import type { Narration, Narrator } from '../../src/llm/narrator.ts';
 import type { SpotlightFacts } from '../../src/llm/spotlight-facts.ts';
-import type { InsightsQueue } from '../../src/triggered/queue.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { createPool } from '../../src/serving/postgres.ts';
+import { InsightBridge } from '../../src/triggered/bridge.ts';
+import type { CloseIdleSessions } from '../../src/triggered/idle-session-sweep.ts';
+import {
+  createQueueConnection,
+  openInsightsQueue,
+  type InsightsQueue,
+} from '../../src/triggered/queue.ts';
+import { TriggeredWorker } from '../../src/triggered/worker.ts';
+import { createNamespace, type TestNamespace } from './namespace.ts';
 import type { JobState } from 'bullmq';
 import type pg from 'pg';
 
@@ -140,6 +151,98 @@ export class CountingNarrator implements Narrator {
     }
     return { text: `Spotlight number ${this.calls}.`, model: 'test-model' };
   }
+}
+
+/**
+ * An in-process worker that narrates with `narrator`. It sweeps idle sessions with
+ * `closeIdleSessions` on its scheduler when given one; otherwise it schedules no sweep and its
+ * sweep closes nothing, so that only the facts a test produces become jobs.
+ */
+export function narratingWorker(
+  config: Config,
+  narrator: Narrator,
+  closeIdleSessions?: CloseIdleSessions,
+): TriggeredWorker {
+  return new TriggeredWorker(config, {
+    narrator,
+    closeIdleSessions: closeIdleSessions ?? (async () => 0),
+    scheduleSweep: closeIdleSessions !== undefined,
+    log: silentLogger,
+  });
+}
+
+export interface TriggeredStackOptions {
+  /** Settings for the namespace, as environment variables (ALMANAC_JOB_ATTEMPTS, ...). */
+  env?: Record<string, string>;
+  /** Connections in the test's own pool. */
+  poolSize?: number;
+  /** False for a test that runs its workers itself: as processes, or one per narrator. */
+  worker?: boolean;
+  /** Has the worker sweep idle sessions with this, on its scheduler (see narratingWorker). */
+  closeIdleSessions?: CloseIdleSessions;
+}
+
+/** A namespace with a bridge, a worker and the insights queue, as one test file uses them. */
+export interface TriggeredStack {
+  ns: TestNamespace;
+  pool: pg.Pool;
+  narrator: CountingNarrator;
+  bridge: InsightBridge;
+  /** Undefined when the options asked for no worker. */
+  worker: TriggeredWorker | undefined;
+  queue: InsightsQueue;
+  /** Migrates the namespace's schema and creates its topics; before anything else runs. */
+  prepare(): Promise<void>;
+  /** Starts the bridge, then the worker. */
+  start(): Promise<void>;
+  /** Stops the bridge and the worker, closes every connection and removes the namespace. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The bridge and a worker narrating with a CountingNarrator in a namespace of their own. Nothing
+ * is started here: a test readies what it needs (readers, subscribers) between prepare() and
+ * start().
+ */
+export function createTriggeredStack(
+  name: string,
+  options: TriggeredStackOptions = {},
+): TriggeredStack {
+  const ns = createNamespace(name, options.env);
+  const pool = createPool(ns.config.databaseUrl, options.poolSize ?? 2);
+  const narrator = new CountingNarrator();
+  const bridge = new InsightBridge(ns.config, { log: silentLogger });
+  const worker =
+    options.worker === false
+      ? undefined
+      : narratingWorker(ns.config, narrator, options.closeIdleSessions);
+  const connection = createQueueConnection(ns.config);
+  const queue = openInsightsQueue(ns.config, connection);
+
+  return {
+    ns,
+    pool,
+    narrator,
+    bridge,
+    worker,
+    queue,
+    prepare: async () => {
+      await ns.migrate();
+      await ensureTopics(createKafka(ns.config, 'test'), ns.config);
+    },
+    start: async () => {
+      await bridge.start();
+      await worker?.start();
+    },
+    stop: async () => {
+      await bridge.stop();
+      await worker?.stop();
+      await queue.close();
+      connection.disconnect();
+      await pool.end();
+      await ns.cleanup();
+    },
+  };
 }
 
 export interface TriggeredProcess {

@@ -8,50 +8,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicNames } from '../../../src/config/config.ts';
 import { factIds } from '../../../src/insights/facts.ts';
 import { closeIdleSessions } from '../../../src/insights/session-sweeper.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
 import { silentLogger } from '../../../src/logger.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import { sweepIdleSessions } from '../../../src/triggered/idle-session-sweep.ts';
-import {
-  CLOSE_IDLE_SESSIONS,
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { TriggeredWorker } from '../../../src/triggered/worker.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import { CountingNarrator, addReaders, pollUntil, shareTags } from '../../support/triggered.ts';
+import { CLOSE_IDLE_SESSIONS } from '../../../src/triggered/queue.ts';
+import { addReaders, createTriggeredStack, pollUntil, shareTags } from '../../support/triggered.ts';
 
-const ns = createNamespace('idle_sweep', {
-  ALMANAC_SESSION_IDLE_SECONDS: '5',
-  ALMANAC_SESSION_SWEEP_SECONDS: '1',
-});
-const pool = createPool(ns.config.databaseUrl, 4);
-const narrator = new CountingNarrator();
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const worker = new TriggeredWorker(ns.config, {
-  narrator,
+const stack = createTriggeredStack('idle_sweep', {
+  env: { ALMANAC_SESSION_IDLE_SECONDS: '5', ALMANAC_SESSION_SWEEP_SECONDS: '1' },
+  poolSize: 4,
   closeIdleSessions,
-  log: silentLogger,
 });
-const connection = createQueueConnection(ns.config);
-let queue: InsightsQueue;
+const { ns, pool, narrator, queue } = stack;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
 });
 
 afterAll(async () => {
-  await bridge.stop();
-  await worker.stop();
-  await queue.close();
-  connection.disconnect();
-  await pool.end();
-  await ns.cleanup();
+  await stack.stop();
 });
 
 describe('the idle-session sweep', () => {
@@ -91,8 +65,7 @@ describe('the idle-session sweep', () => {
     await addReaders(pool, ['idle-reader']);
     await shareTags(pool, ['drama']);
 
-    await bridge.start();
-    await worker.start();
+    await stack.start();
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers).toMatchObject([{ key: CLOSE_IDLE_SESSIONS, every: 1000 }]);
 

@@ -7,22 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicNames } from '../../../src/config/config.ts';
 import { encodeFact, factJobId } from '../../../src/insights/facts.ts';
 import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
-import { silentLogger } from '../../../src/logger.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import { achievement, groupProgress, pollUntil, sessionEnded } from '../../support/triggered.ts';
+  achievement,
+  createTriggeredStack,
+  groupProgress,
+  pollUntil,
+  sessionEnded,
+} from '../../support/triggered.ts';
 
-const ns = createNamespace('poison_fact', { ALMANAC_BRIDGE_MAX_WAITING: '100000' });
+// Only the bridge runs, so the queue's bound is set above everything the test produces.
+const stack = createTriggeredStack('poison_fact', {
+  env: { ALMANAC_BRIDGE_MAX_WAITING: '100000' },
+  worker: false,
+});
+const { ns, bridge, queue } = stack;
 const topics = topicNames(ns.config);
-const connection = createQueueConnection(ns.config);
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-let queue: InsightsQueue;
 
 const POISON = [
   '{"id":"x","userId":"u","occurredAt":1,"detectedAt":1,"kind":"session-ended","session":null}',
@@ -32,17 +31,12 @@ const POISON = [
 ];
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
-  await bridge.start();
+  await stack.prepare();
+  await stack.start();
 });
 
 afterAll(async () => {
-  await bridge.stop();
-  await queue.close();
-  connection.disconnect();
-  await ns.cleanup();
+  await stack.stop();
 });
 
 /** Produces the values in order under one key, so they share a partition. */

@@ -9,55 +9,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuesCommand } from '../../../src/cli/commands/queues.ts';
 import { PROJECT_ROOT } from '../../../src/config/config.ts';
 import { factJobId } from '../../../src/insights/facts.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
-import { silentLogger } from '../../../src/logger.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { TriggeredWorker } from '../../../src/triggered/worker.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import {
-  CountingNarrator,
   addReaders,
+  createTriggeredStack,
   produceFacts,
   sessionEnded,
   waitForJob,
 } from '../../support/triggered.ts';
 
-const ns = createNamespace('retries', { ALMANAC_JOB_ATTEMPTS: '3' });
-const pool = createPool(ns.config.databaseUrl, 2);
-const narrator = new CountingNarrator();
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const worker = new TriggeredWorker(ns.config, {
-  narrator,
-  closeIdleSessions: async () => 0,
-  scheduleSweep: false,
-  log: silentLogger,
-});
-const connection = createQueueConnection(ns.config);
-let queue: InsightsQueue;
+const stack = createTriggeredStack('retries', { env: { ALMANAC_JOB_ATTEMPTS: '3' } });
+const { ns, pool, narrator, queue } = stack;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
   await addReaders(pool, ['reader-7', 'reader-8', 'reader-9']);
-  await bridge.start();
-  await worker.start();
+  await stack.start();
 });
 
 afterAll(async () => {
-  await bridge.stop();
-  await worker.stop();
-  await queue.close();
-  connection.disconnect();
-  await pool.end();
-  await ns.cleanup();
+  await stack.stop();
 });
 
 function almanac(args: string[]) {

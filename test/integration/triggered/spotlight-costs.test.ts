@@ -4,62 +4,45 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factJobId, type SessionEndedFact } from '../../../src/insights/facts.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
 import { PostgresCostLedger } from '../../../src/llm/cost-ledger.ts';
 import { createNarrator } from '../../../src/llm/create-narrator.ts';
 import { loadLlmConfig } from '../../../src/llm/llm-config.ts';
 import type { Narrator } from '../../../src/llm/narrator.ts';
 import { silentLogger } from '../../../src/logger.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { TriggeredWorker } from '../../../src/triggered/worker.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import { addReaders, produceFacts, sessionEnded, waitForJob } from '../../support/triggered.ts';
+  addReaders,
+  createTriggeredStack,
+  narratingWorker,
+  produceFacts,
+  sessionEnded,
+  waitForJob,
+} from '../../support/triggered.ts';
 import {
   messageAnswer,
   startFakeMessagesApi,
   type FakeMessagesApi,
 } from '../../unit/llm/support/fake-messages-api.ts';
 
-const ns = createNamespace('spotlight_costs');
-const pool = createPool(ns.config.databaseUrl, 2);
+// Each test brings its own narrator, so narrate() runs a worker of its own.
+const stack = createTriggeredStack('spotlight_costs', { worker: false });
+const { ns, pool, queue } = stack;
 const ledger = new PostgresCostLedger(pool);
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const connection = createQueueConnection(ns.config);
-let queue: InsightsQueue;
 let api: FakeMessagesApi;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
   api = await startFakeMessagesApi();
-  await bridge.start();
+  await stack.start();
 });
 
 afterAll(async () => {
-  await bridge.stop();
+  await stack.stop();
   await api.close();
-  await queue.close();
-  connection.disconnect();
-  await pool.end();
-  await ns.cleanup();
 });
 
 /** Runs the facts through a worker with this narrator, then stops the worker. */
 async function narrate(narrator: Narrator, facts: SessionEndedFact[]): Promise<void> {
-  const worker = new TriggeredWorker(ns.config, {
-    narrator,
-    closeIdleSessions: async () => 0,
-    scheduleSweep: false,
-    log: silentLogger,
-  });
+  const worker = narratingWorker(ns.config, narrator);
   await worker.start();
   try {
     await addReaders(

@@ -7,64 +7,34 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factJobId, type SessionEndedFact } from '../../../src/insights/facts.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
-import { silentLogger } from '../../../src/logger.ts';
 import { channels } from '../../../src/serving/channels.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { TriggeredWorker } from '../../../src/triggered/worker.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import {
-  CountingNarrator,
   addReaders,
+  createTriggeredStack,
   produceFacts,
   sessionEnded,
   waitForJob,
 } from '../../support/triggered.ts';
 
-const ns = createNamespace('spotlight_no_reader', { ALMANAC_JOB_ATTEMPTS: '3' });
-const pool = createPool(ns.config.databaseUrl, 2);
-const narrator = new CountingNarrator();
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const worker = new TriggeredWorker(ns.config, {
-  narrator,
-  closeIdleSessions: async () => 0,
-  scheduleSweep: false,
-  log: silentLogger,
-});
-const connection = createQueueConnection(ns.config);
+const stack = createTriggeredStack('spotlight_no_reader', { env: { ALMANAC_JOB_ATTEMPTS: '3' } });
+const { ns, pool, narrator, queue } = stack;
 const redis = new Redis(ns.config.redisUrl);
 const subscriber = new Redis(ns.config.redisUrl);
 const notices: string[] = [];
-let queue: InsightsQueue;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
   subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
     notices.push(message),
   );
   await subscriber.psubscribe(channels(ns.config.redisKeyPrefix).spotlight('*'));
-  await bridge.start();
-  await worker.start();
+  await stack.start();
 });
 
 afterAll(async () => {
-  await bridge.stop();
-  await worker.stop();
-  await queue.close();
-  connection.disconnect();
   redis.disconnect();
   subscriber.disconnect();
-  await pool.end();
-  await ns.cleanup();
+  await stack.stop();
 });
 
 /** A fact the aggregator found `minutesAgo` before now (wall time). */

@@ -7,22 +7,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factJobId, type SessionEndedFact } from '../../../src/insights/facts.ts';
 import type { StoredSpotlight } from '../../../src/insights/stored-spotlight.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
-import { silentLogger } from '../../../src/logger.ts';
 import { channels } from '../../../src/serving/channels.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
 import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { TriggeredWorker } from '../../../src/triggered/worker.ts';
-import { createNamespace } from '../../support/namespace.ts';
-import {
-  CountingNarrator,
   addReaders,
+  createTriggeredStack,
   produceFacts,
   sessionEnded,
   shareTags,
@@ -30,43 +18,25 @@ import {
 } from '../../support/triggered.ts';
 
 const DAY = 86_400_000;
-const ns = createNamespace('spotlight');
-const pool = createPool(ns.config.databaseUrl, 2);
-const narrator = new CountingNarrator();
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const worker = new TriggeredWorker(ns.config, {
-  narrator,
-  closeIdleSessions: async () => 0,
-  scheduleSweep: false,
-  log: silentLogger,
-});
-const connection = createQueueConnection(ns.config);
+const stack = createTriggeredStack('spotlight');
+const { ns, pool, narrator, queue } = stack;
 const redis = new Redis(ns.config.redisUrl);
 const subscriber = new Redis(ns.config.redisUrl);
 const announced = new Map<string, string[]>();
-let queue: InsightsQueue;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
   await shareTags(pool, ['science', 'drama', 'comedy', 'history']);
   subscriber.on('message', (channel: string, message: string) => {
     announced.set(channel, [...(announced.get(channel) ?? []), message]);
   });
-  await bridge.start();
-  await worker.start();
+  await stack.start();
 });
 
 afterAll(async () => {
-  await bridge.stop();
-  await worker.stop();
-  await queue.close();
-  connection.disconnect();
   redis.disconnect();
   subscriber.disconnect();
-  await pool.end();
-  await ns.cleanup();
+  await stack.stop();
 });
 
 function channelOf(userId: string): string {

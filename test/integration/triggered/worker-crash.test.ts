@@ -6,20 +6,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factJobId } from '../../../src/insights/facts.ts';
-import { createKafka } from '../../../src/kafka/client.ts';
-import { ensureTopics } from '../../../src/kafka/topics.ts';
-import { silentLogger } from '../../../src/logger.ts';
 import { channels } from '../../../src/serving/channels.ts';
-import { createPool } from '../../../src/serving/postgres.ts';
-import { InsightBridge } from '../../../src/triggered/bridge.ts';
-import {
-  createQueueConnection,
-  openInsightsQueue,
-  type InsightsQueue,
-} from '../../../src/triggered/queue.ts';
-import { createNamespace } from '../../support/namespace.ts';
 import {
   addReaders,
+  createTriggeredStack,
   pollUntil,
   produceFacts,
   sessionEnded,
@@ -33,38 +23,30 @@ import {
   type FakeMessagesApi,
 } from '../../unit/llm/support/fake-messages-api.ts';
 
-const ns = createNamespace('worker_crash');
-const pool = createPool(ns.config.databaseUrl, 2);
-const bridge = new InsightBridge(ns.config, { log: silentLogger });
-const connection = createQueueConnection(ns.config);
+// The workers here are processes, so that one can be killed.
+const stack = createTriggeredStack('worker_crash', { worker: false });
+const { ns, pool, queue } = stack;
 const subscriber = new Redis(ns.config.redisUrl);
 const notices: string[] = [];
 const running: TriggeredProcess[] = [];
-let queue: InsightsQueue;
 let api: FakeMessagesApi;
 
 beforeAll(async () => {
-  await ns.migrate();
-  await ensureTopics(createKafka(ns.config, 'test'), ns.config);
-  queue = openInsightsQueue(ns.config, connection);
+  await stack.prepare();
   api = await startFakeMessagesApi();
   subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
     notices.push(message),
   );
   await subscriber.psubscribe(channels(ns.config.redisKeyPrefix).spotlight('*'));
   await addReaders(pool, ['k1', 'k2', 'k3']);
-  await bridge.start();
+  await stack.start();
 });
 
 afterAll(async () => {
   await Promise.all(running.map((worker) => worker.stop()));
-  await bridge.stop();
-  await api.close();
-  await queue.close();
-  connection.disconnect();
   subscriber.disconnect();
-  await pool.end();
-  await ns.cleanup();
+  await stack.stop();
+  await api.close();
 });
 
 /** The worker narrates through the stand-in API, which takes as long as the test wants. */
