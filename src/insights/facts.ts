@@ -89,6 +89,18 @@ export function factJobId(fact: Pick<InsightFact, 'id' | 'kind'>): string {
   return `${fact.kind}-${createHash('sha256').update(fact.id).digest('hex').slice(0, 32)}`;
 }
 
+/**
+ * The facts worth publishing: those about moments within `windowMs` of `now` (the spotlight
+ * window). Older ones describe history being replayed; they are recorded, and trigger nothing.
+ */
+export function publishableFacts(
+  facts: readonly InsightFact[],
+  now: number,
+  windowMs: number,
+): InsightFact[] {
+  return facts.filter((fact) => now - fact.occurredAt <= windowMs);
+}
+
 export function encodeFact(fact: InsightFact): Buffer {
   return Buffer.from(JSON.stringify(fact));
 }

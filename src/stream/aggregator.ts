@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { topicNames, type Config } from '../config/config.ts';
 import { AlmanacError } from '../errors.ts';
 import { printable } from '../events/contract.ts';
-import { encodeFact } from '../insights/facts.ts';
+import { encodeFact, publishableFacts } from '../insights/facts.ts';
 import { createKafka } from '../kafka/client.ts';
 import { exitOnConsumerCrash } from '../kafka/consumer-crash.ts';
 import { clusterId as fetchClusterId, ensureTopics } from '../kafka/topics.ts';
@@ -302,10 +302,13 @@ export class StreamAggregator {
       await this.producer!.send({ topic: topicNames(this.config).deadLetters, acks: -1, messages });
     }
     // Facts go out before COMMIT, so none is lost to a crash; a replay sends the same ids again.
-    const facts = result.insights.facts.map((fact) => ({
-      key: fact.userId,
-      value: encodeFact(fact),
-    }));
+    // Only recent ones: history (a backfill, a replayed year) is recorded with the counts, but
+    // would trigger nothing, and publishing it was the larger part of what insights cost.
+    const facts = publishableFacts(
+      result.insights.facts,
+      Date.now(),
+      this.config.spotlightWindowMs,
+    ).map((fact) => ({ key: fact.userId, value: encodeFact(fact) }));
     for (const messages of chunkByBytes(facts, PRODUCE_REQUEST_BYTES)) {
       await this.producer!.send({ topic: topicNames(this.config).insights, acks: -1, messages });
     }

@@ -59,17 +59,11 @@ describe('insights of the MovieLens history', () => {
     expect(await expectInterestsMatch(pool, history, ns.config)).toBeGreaterThan(history.size);
   });
 
-  it('publishes one fact on the insights topic for each thing it recorded', async () => {
-    const counts = await pool.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM user_sessions)
-            + (SELECT count(*) FROM user_achievements)
-            + (SELECT count(*) FROM user_emerging_interests) AS n`,
-    );
+  it('publishes no fact about history, which would trigger nothing', async () => {
     const { ends } = await topicEnds(
       createKafka(ns.config, 'test'),
       topicNames(ns.config).insights,
     );
-    const published = [...ends.values()].reduce((sum, end) => sum + end, 0n);
-    expect(published).toBe(BigInt(counts.rows[0]!.n));
+    expect([...ends.values()].reduce((sum, end) => sum + end, 0n)).toBe(0n);
   });
 });

@@ -1,9 +1,13 @@
-/** decodeFact takes only what the aggregator and the sweeper publish, field by field. */
+/**
+ * decodeFact takes only what the aggregator and the sweeper publish, field by field; only recent
+ * facts are published.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   decodeFact,
   encodeFact,
   factIds,
+  publishableFacts,
   type AchievementFact,
   type EmergingInterestFact,
   type SessionEndedFact,
@@ -153,5 +157,23 @@ describe('decodeFact', () => {
   it('refuses what is not JSON', () => {
     expect(() => decodeFact(null)).toThrow('insight fact is not JSON');
     expect(() => decodeFact(Buffer.from('{"id":'))).toThrow('insight fact is not JSON');
+  });
+});
+
+describe('publishable facts', () => {
+  it('are those about moments within the window before now', () => {
+    const now = Date.parse('2024-06-10T00:00:00Z');
+    const at = (occurredAt: number, id: string) =>
+      ({
+        id,
+        kind: 'achievement',
+        userId: 'u',
+        occurredAt,
+        detectedAt: now,
+        achievement: { code: 'events-100', kind: 'events', threshold: 100, reachedAt: occurredAt },
+      }) as const;
+    const week = 7 * 86_400_000;
+    const facts = [at(now - week - 1, 'old'), at(now - week, 'edge'), at(now - 5, 'fresh')];
+    expect(publishableFacts(facts, now, week).map((fact) => fact.id)).toEqual(['edge', 'fresh']);
   });
 });
