@@ -395,7 +395,9 @@ async function writeTrials(
       `INSERT INTO user_tag_trials (user_id, tag, first_seen_at, events)
        SELECT u, t, to_timestamp(f), c
        FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS x(u, t, f, c)
-       ON CONFLICT (user_id, tag) DO UPDATE SET events = excluded.events`,
+       ON CONFLICT (user_id, tag) DO UPDATE SET
+         first_seen_at = least(user_tag_trials.first_seen_at, excluded.first_seen_at),
+         events = excluded.events`,
       [users, tags, firsts, counts],
     );
   }

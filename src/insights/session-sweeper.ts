@@ -42,6 +42,13 @@ async function closeSome(
   limit: number,
 ): Promise<number> {
   const client = await pool.connect();
+  // The connection idles in its transaction while the facts are published; should the server
+  // drop it then, the event must not end the process: COMMIT fails and the sweep with it.
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{
@@ -90,6 +97,7 @@ async function closeSome(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

@@ -38,6 +38,9 @@ import { summarizeSpotlight, type SpotlightFacts } from './spotlight-facts.ts';
 /** The most output a spotlight may use; a few sentences need far fewer. */
 export const SPOTLIGHT_MAX_TOKENS = 200;
 
+/** Tries of a cost-ledger write before the record is given up (and logged as lost). */
+const LEDGER_ATTEMPTS = 5;
+
 /** The first backoff when the server names no retry-after; it doubles with each try. */
 const BASE_BACKOFF_MS = 500;
 
@@ -213,17 +216,31 @@ export class AnthropicNarrator implements Narrator {
     },
   ): Promise<void> {
     if (!this.ledger) return;
-    try {
-      await this.ledger.record({
-        jobKind,
-        model: call.model,
-        ...(call.fallbackFrom === undefined ? {} : { fallbackFrom: call.fallbackFrom }),
-        attempts: call.attempts,
-        ...call.usage,
-        estimatedCostUsd: estimateCostUsd(call.cost, call.usage),
-      });
-    } catch (error) {
-      this.log.warn('cost ledger write failed', { jobKind, model: call.model, error });
+    const entry = {
+      jobKind,
+      model: call.model,
+      ...(call.fallbackFrom === undefined ? {} : { fallbackFrom: call.fallbackFrom }),
+      attempts: call.attempts,
+      ...call.usage,
+      estimatedCostUsd: estimateCostUsd(call.cost, call.usage),
+    };
+    // The call is paid for whatever happens to the ledger: a database blip must not lose the
+    // record, so the write is tried a few times (some 4 s in all) before it is given up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ledger.record(entry);
+        return;
+      } catch (error) {
+        if (attempt >= LEDGER_ATTEMPTS) {
+          this.log.error('cost ledger write failed; this call is not recorded', {
+            jobKind,
+            model: call.model,
+            error,
+          });
+          return;
+        }
+        await this.sleep(250 * 2 ** (attempt - 1));
+      }
     }
   }
 }

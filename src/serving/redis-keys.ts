@@ -20,4 +20,6 @@ export const redisKeys = {
   /** JSON of the serving profile; deleted whenever the user's aggregates change. */
   profile: (userId: string) => `user:${userId}:profile`,
   spotlight: (userId: string) => `user:${userId}:spotlight`,
+  /** A spotlight written but not yet stored in PostgreSQL, by queue job id; see spotlight-job. */
+  spotlightDraft: (jobId: string) => `spotlight-draft:${jobId}`,
 };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
-const PRUNE_LOCK = 72707370;
+/** One lock per schema, so that deployments sharing a database prune independently. */
+const PRUNE_LOCK = `hashtext('almanac.prune-processed-events.' || current_schema())`;
 const PRUNE_CHUNK = 50_000;
 
 /**
@@ -9,10 +10,16 @@ const PRUNE_CHUNK = 50_000;
  */
 export async function pruneProcessedEvents(pool: pg.Pool, windowMs: number): Promise<number> {
   const client = await pool.connect();
+  // A checked-out connection the server drops reports it as an event; unheard, it would end the
+  // process. The next statement fails instead, and the prune with it.
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     const { rows } = await client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_lock($1) AS locked',
-      [PRUNE_LOCK],
+      `SELECT pg_try_advisory_lock(${PRUNE_LOCK}) AS locked`,
     );
     if (!rows[0]?.locked) return 0;
 
@@ -30,9 +37,10 @@ export async function pruneProcessedEvents(pool: pg.Pool, windowMs: number): Pro
         if ((result.rowCount ?? 0) < PRUNE_CHUNK) return removed;
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [PRUNE_LOCK]);
+      await client.query(`SELECT pg_advisory_unlock(${PRUNE_LOCK})`);
     }
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

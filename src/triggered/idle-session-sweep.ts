@@ -67,6 +67,12 @@ export async function sweepIdleSessions(
   // releases it with its connection.
   const lockHolder = await context.pool.connect();
   let unlocked = true;
+  // It idles through the sweep; a drop the server reports then must not end the process. The
+  // unlock below fails instead, and the connection is closed rather than pooled.
+  const onError = () => {
+    unlocked = false;
+  };
+  lockHolder.on('error', onError);
   try {
     const { rows } = await lockHolder.query<{ locked: boolean }>(
       `SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked`,
@@ -91,6 +97,7 @@ export async function sweepIdleSessions(
     }
   } finally {
     // A connection that may still hold the lock is closed rather than pooled, which frees it.
+    lockHolder.off('error', onError);
     lockHolder.release(!unlocked);
   }
 }

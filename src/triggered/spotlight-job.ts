@@ -5,7 +5,8 @@
  *
  * Idempotent by the fact id: a spotlight already stored for it is reused without asking the
  * narrator again, whether the job is a retry after a Redis failure, a job that stalled when its
- * worker died, or a fact the bridge queued again after its job record was removed.
+ * worker died, or a fact the bridge queued again after its job record was removed; one written
+ * but not yet stored (PostgreSQL failed in between) is taken from its draft in Redis.
  *
  * Only a stored reader (a users row) gets a spotlight. One who is not (removed since, or a fact
  * about an id that was never counted) gets nothing written, cached or announced, and costs no
@@ -15,11 +16,12 @@
  */
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { SessionEndedFact } from '../insights/facts.ts';
-import type { Narrator } from '../llm/narrator.ts';
+import { factJobId, type SessionEndedFact } from '../insights/facts.ts';
+import type { Narration, Narrator } from '../llm/narrator.ts';
 import { AlmanacError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { channels } from '../serving/channels.ts';
+import { REDIS_TTL_SECONDS, redisKeys } from '../serving/redis-keys.ts';
 import { isSpotlightDue } from './fact-jobs.ts';
 import { storeNewestSpotlight } from './spotlight-cache.ts';
 import { loadSpotlightFacts } from './spotlight-input.ts';
@@ -87,8 +89,17 @@ export async function runSpotlightJob(
       context.spotlightWindowMs,
       context.minTagReaders,
     );
-    const narration = await context.narrator.spotlight(facts, { work: 'triggered' });
+    // A narration is kept in Redis until it is stored: should PostgreSQL fail between the two,
+    // the retry stores the same text rather than paying the model for another.
+    const draftKey = redisKeys.spotlightDraft(factJobId(fact));
+    const narration =
+      (await readDraft(context.redis, draftKey)) ??
+      (await context.narrator.spotlight(facts, { work: 'triggered' }));
+    await context.redis
+      .set(draftKey, JSON.stringify(narration), 'EX', REDIS_TTL_SECONDS.spotlight)
+      .catch(() => undefined);
     spotlight = await insertSpotlight(context.pool, fact, narration);
+    await context.redis.del(draftKey).catch(() => undefined);
     written = true;
   }
 
@@ -101,6 +112,17 @@ export async function runSpotlightJob(
     model: spotlight.model,
   });
   return { spotlight: written ? 'written' : 'reused', published, model: spotlight.model };
+}
+
+async function readDraft(redis: Redis, key: string): Promise<Narration | null> {
+  const stored = await redis.get(key).catch(() => null);
+  if (!stored) return null;
+  try {
+    const draft = JSON.parse(stored) as Narration;
+    return typeof draft.text === 'string' && typeof draft.model === 'string' ? draft : null;
+  } catch {
+    return null;
+  }
 }
 
 async function readerIsStored(pool: pg.Pool, userId: string): Promise<boolean> {

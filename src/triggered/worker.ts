@@ -112,6 +112,8 @@ export class TriggeredWorker {
         connection: this.connection,
         prefix: this.config.queuePrefix,
         concurrency: this.options.concurrency ?? 8,
+        // A job whose worker died is run again as often as a failing job would be retried.
+        maxStalledCount: this.config.jobAttempts,
         ...(this.options.lockDurationMs ? { lockDuration: this.options.lockDurationMs } : {}),
         ...(this.options.stalledIntervalMs
           ? { stalledInterval: this.options.stalledIntervalMs }

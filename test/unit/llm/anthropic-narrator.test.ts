@@ -290,3 +290,28 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs(undefined)).toBeUndefined();
   });
 });
+
+describe('the cost ledger', () => {
+  it('is written again when a write fails, so a paid call is not lost to a database blip', async () => {
+    let failures = 2;
+    const flaky: CostLedger = {
+      record: async (entry) => {
+        if (failures-- > 0) throw new Error('connection terminated');
+        entries.push(entry);
+      },
+    };
+    api.script(messageAnswer(SPOTLIGHT_TEXT, { input_tokens: 300, output_tokens: 20 }));
+    const flakyNarrator = new AnthropicNarrator({
+      config: loadLlmConfig({ ANTHROPIC_API_KEY: 'sk-test-key', ANTHROPIC_BASE_URL: api.baseUrl }),
+      ledger: flaky,
+      log: silentLogger,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    const narration = await flakyNarrator.spotlight(eveningFacts);
+    expect(narration.text).toBe(SPOTLIGHT_TEXT);
+    expect(entries).toEqual([expect.objectContaining({ inputTokens: 300, outputTokens: 20 })]);
+    expect(delays).toEqual([250, 500]);
+  });
+});
