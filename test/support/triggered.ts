@@ -3,7 +3,7 @@
  * produced straight to a namespace's insights topic, and bridge and worker processes started as
  * `almanac bridge` and `almanac worker` start them.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT, topicNames, type Config } from '../../src/config/config.ts';
 import {
@@ -28,6 +28,7 @@ import {
 } from '../../src/triggered/queue.ts';
 import { TriggeredWorker } from '../../src/triggered/worker.ts';
 import { createNamespace, type TestNamespace } from './namespace.ts';
+import { configEnv, whenReady, type ManagedProcess } from './processes.ts';
 import type { JobState } from 'bullmq';
 import type pg from 'pg';
 
@@ -245,33 +246,13 @@ export function createTriggeredStack(
   };
 }
 
-export interface TriggeredProcess {
-  child: ChildProcess;
-  /** SIGKILL, no goodbye: what a crash or an OOM kill looks like. */
-  crash(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-function configEnv(config: Config): Record<string, string> {
-  return {
-    DATABASE_URL: config.databaseUrl,
-    REDIS_URL: config.redisUrl,
-    ALMANAC_REDIS_PREFIX: config.redisKeyPrefix,
-    KAFKA_BROKERS: config.kafkaBrokers.join(','),
-    ALMANAC_TOPIC_PREFIX: config.topicPrefix,
-    ALMANAC_EVENT_PARTITIONS: String(config.eventPartitions),
-    ALMANAC_BRIDGE_MAX_WAITING: String(config.bridgeMaxWaiting),
-    ALMANAC_QUEUE_PREFIX: config.queuePrefix,
-    ALMANAC_JOB_ATTEMPTS: String(config.jobAttempts),
-    LOG_LEVEL: 'warn',
-  };
-}
+export type TriggeredProcess = ManagedProcess;
 
 /**
  * `almanac bridge`, or a triggered worker with short lock timings (test/support/worker-process.ts)
  * so that a killed one's job is found stalled within seconds.
  */
-export async function startTriggeredProcess(
+export function startTriggeredProcess(
   kind: 'bridge' | 'worker',
   config: Config,
   env: Record<string, string> = {},
@@ -287,28 +268,7 @@ export async function startTriggeredProcess(
           execArgv: ['--import', 'tsx'],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} did not start in 60 s`)), 60_000);
-    child.once('message', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} exited early with ${code}`)));
-  });
-
-  return {
-    child,
-    crash: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return whenReady(child, kind);
 }
 
 /** Waits until the queue holds the job in `state` (and, if given, `check` holds for it). */

@@ -2,32 +2,20 @@
  * Expected failures print one line that says what is wrong and what to do, and exit non-zero:
  * no stack trace.
  */
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../src/config/config.ts';
 import { createNamespace } from '../../support/namespace.ts';
+import { runAlmanac } from '../../support/processes.ts';
 
 const ns = createNamespace('cli');
 
 function almanac(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: ns.config.databaseUrl,
-        ALMANAC_TOPIC_PREFIX: ns.config.topicPrefix,
-        ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  return runAlmanac(args, {
+    DATABASE_URL: ns.config.databaseUrl,
+    ALMANAC_TOPIC_PREFIX: ns.config.topicPrefix,
+    ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
+    ...env,
   });
 }
 

@@ -4,12 +4,9 @@
  * a job (its id, name, user, reason, result) reaches the terminal with control characters
  * escaped, whatever the fact carried.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuesCommand } from '../../../src/cli/commands/queues.ts';
-import { PROJECT_ROOT } from '../../../src/config/config.ts';
 import { factJobId } from '../../../src/insights/facts.ts';
 import {
   INSIGHTS_QUEUE,
@@ -18,6 +15,7 @@ import {
   type InsightsQueue,
 } from '../../../src/triggered/queue.ts';
 import { createNamespace } from '../../support/namespace.ts';
+import { runAlmanac } from '../../support/processes.ts';
 import { achievement, waitForJob } from '../../support/triggered.ts';
 
 const ns = createNamespace('queues_command');
@@ -31,21 +29,10 @@ const escaping = achievement(ESCAPING_USER, 100);
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 function almanac(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ...args], {
-      env: {
-        ...process.env,
-        REDIS_URL: ns.config.redisUrl,
-        ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
-        ALMANAC_QUEUE_PREFIX: ns.config.queuePrefix,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  return runAlmanac(args, {
+    REDIS_URL: ns.config.redisUrl,
+    ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
+    ALMANAC_QUEUE_PREFIX: ns.config.queuePrefix,
   });
 }
 

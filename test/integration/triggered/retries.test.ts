@@ -3,11 +3,8 @@
  * `almanac queues` lists it without the fact's contents, and `almanac queues retry` runs it again
  * with a fresh set of attempts.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuesCommand } from '../../../src/cli/commands/queues.ts';
-import { PROJECT_ROOT } from '../../../src/config/config.ts';
 import { factJobId } from '../../../src/insights/facts.ts';
 import {
   addReaders,
@@ -16,6 +13,7 @@ import {
   sessionEnded,
   waitForJob,
 } from '../../support/triggered.ts';
+import { runAlmanac } from '../../support/processes.ts';
 
 const stack = createTriggeredStack('retries', { env: { ALMANAC_JOB_ATTEMPTS: '3' } });
 const { ns, pool, narrator, queue } = stack;
@@ -31,21 +29,10 @@ afterAll(async () => {
 });
 
 function almanac(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'almanac.js'), ...args], {
-      env: {
-        ...process.env,
-        REDIS_URL: ns.config.redisUrl,
-        ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
-        ALMANAC_QUEUE_PREFIX: ns.config.queuePrefix,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  return runAlmanac(args, {
+    REDIS_URL: ns.config.redisUrl,
+    ALMANAC_REDIS_PREFIX: ns.config.redisKeyPrefix,
+    ALMANAC_QUEUE_PREFIX: ns.config.queuePrefix,
   });
 }
 
