@@ -19,6 +19,9 @@ import {
 import { factIds, type InsightFact } from './facts.ts';
 import { timed, type StageTimings } from '../stream/stage-timings.ts';
 
+/** Each user's events of the batch seen for the first time (the aggregator's UserDelta). */
+export type FreshEvents = ReadonlyMap<string, { readonly fresh: readonly AcceptedEvent[] }>;
+
 export interface DetectedInsights {
   /** Facts recorded by this batch, to publish on the insights topic. */
   facts: InsightFact[];
@@ -49,7 +52,7 @@ const seconds = (time: number) => time / 1000;
  */
 export async function recordInsights(
   client: pg.PoolClient,
-  freshByUser: Map<string, readonly AcceptedEvent[]>,
+  freshByUser: FreshEvents,
   now: number,
   settings: InsightSettings,
   timings?: StageTimings,
@@ -66,7 +69,7 @@ export async function recordInsights(
   const detectStart = performance.now();
 
   const outcomes = new Map<string, UserInsights>();
-  for (const [userId, events] of freshByUser) {
+  for (const [userId, { fresh: events }] of freshByUser) {
     const outcome = detectUserInsights(
       states.get(userId) ?? EMPTY_STATE,
       events,
@@ -154,11 +157,11 @@ async function loadStates(
 /** Each (user, tag) of the batch: had before, on trial, or new. */
 async function loadTagStatuses(
   client: pg.PoolClient,
-  freshByUser: Map<string, readonly AcceptedEvent[]>,
+  freshByUser: FreshEvents,
 ): Promise<Map<string, Map<string, TagStatus>>> {
   const users: string[] = [];
   const tags: string[] = [];
-  for (const [userId, events] of freshByUser) {
+  for (const [userId, { fresh: events }] of freshByUser) {
     const seen = new Set<string>();
     for (const event of events) for (const tag of event.tags) seen.add(tag);
     for (const tag of seen) {

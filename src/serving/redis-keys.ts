@@ -15,7 +15,7 @@ export const RECENT_EVENTS_KEPT = 50;
 export const redisKeys = {
   /** Sorted set of the last 50 events as JSON, scored by event time in ms. */
   recent: (userId: string) => `user:${userId}:recent`,
-  /** JSON of the current session: see stream/session-state.ts. */
+  /** JSON of the current session: SessionState in stream/hot-state.ts. */
   session: (userId: string) => `user:${userId}:session`,
   /** JSON of the serving profile; deleted whenever the user's aggregates change. */
   profile: (userId: string) => `user:${userId}:profile`,

@@ -175,13 +175,7 @@ async function applyInTransaction(
 
   await writeDeadLetters(client, batch, result.rejections);
   // Before the counts: the insights compare the batch with the totals and tags before it.
-  result.insights = await recordInsights(
-    client,
-    new Map([...result.users].map(([userId, delta]) => [userId, delta.fresh])),
-    now,
-    settings,
-    timings,
-  );
+  result.insights = await recordInsights(client, result.users, now, settings, timings);
   await writeCounts(client, result.users, timings);
   await advanceOffset(client, batch, result, messageFingerprint(pending[pending.length - 1]!));
 

@@ -344,3 +344,29 @@ export async function pollUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Reads the first `count` messages of the insights dead-letter topic, with their headers. */
+export async function readInsightDeadLetters(
+  config: Config,
+  groupId: string,
+  count: number,
+): Promise<{ headers: Record<string, string>; value: string }[]> {
+  const consumer = createKafka(config, 'test-dlq').consumer({ groupId });
+  const letters: { headers: Record<string, string>; value: string }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: topicNames(config).insightDeadLetters, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
+      letters.push({ headers, value: message.value?.toString() ?? '' });
+    },
+  });
+  try {
+    await pollUntil(async () => letters.length >= count, 30_000, 'dead letters');
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters;
+}

@@ -25,6 +25,7 @@ import {
   sessionEnded,
   startTriggeredProcess,
   type TriggeredProcess,
+  readInsightDeadLetters,
 } from '../../support/triggered.ts';
 
 const DAY_MINUTES = 24 * 60;
@@ -65,22 +66,8 @@ async function jobIdsInQueue(): Promise<Set<string>> {
   return new Set(jobs.map((job) => job.id!));
 }
 
-async function readDeadLetters(count: number) {
-  const consumer = createKafka(ns.config, 'test-dlq').consumer({ groupId: `${ns.id}.dlq-reader` });
-  const letters: { headers: Record<string, string>; value: string }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.insightDeadLetters, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers = Object.fromEntries(
-        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-      );
-      letters.push({ headers, value: message.value?.toString() ?? '' });
-    },
-  });
-  await pollUntil(async () => letters.length >= count, 30_000, 'dead letters');
-  await consumer.disconnect();
-  return letters;
+function readDeadLetters(count: number) {
+  return readInsightDeadLetters(ns.config, `${ns.id}.dlq-reader`, count);
 }
 
 describe('the bridge', () => {

@@ -13,6 +13,7 @@ import {
   groupProgress,
   pollUntil,
   sessionEnded,
+  readInsightDeadLetters,
 } from '../../support/triggered.ts';
 
 // Only the bridge runs, so the queue's bound is set above everything the test produces.
@@ -58,25 +59,8 @@ async function produceInOrder(values: Buffer[]): Promise<void> {
   }
 }
 
-async function readDeadLetters(count: number) {
-  const consumer = createKafka(ns.config, 'test-dlq').consumer({ groupId: `${ns.id}.dlq-reader` });
-  const letters: { headers: Record<string, string>; value: string }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.insightDeadLetters, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers = Object.fromEntries(
-        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-      );
-      letters.push({ headers, value: message.value?.toString() ?? '' });
-    },
-  });
-  try {
-    await pollUntil(async () => letters.length >= count, 30_000, 'dead letters');
-  } finally {
-    await consumer.disconnect();
-  }
-  return letters;
+function readDeadLetters(count: number) {
+  return readInsightDeadLetters(ns.config, `${ns.id}.dlq-reader`, count);
 }
 
 describe('a poison message on the insights topic', () => {
